@@ -1,0 +1,283 @@
+"""The two database backends behind one small interface.
+
+The store's logic is written once against :class:`Database`; the backends differ only
+in connecting, in asserting that a commit is durable, in how the chain head is locked,
+and in how large result sets are streamed. SQL is written with ``?`` placeholders and
+translated for psycopg.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import IsolationLevel
+
+from decision_engine.audit.config import Backend, DatabaseURL
+from decision_engine.audit.errors import AuditError, ConfigError, DurabilityError
+
+Row = tuple[Any, ...]
+Params = Sequence[Any]
+
+_MIGRATION_LOCK_KEY = 0x6465_6175_6469_74  # "deaudit": one advisory lock per database
+
+
+class Database(ABC):
+    """A single connection plus the backend-specific behaviour the store relies on.
+
+    Calls are serialised by ``lock`` (an ``RLock``) so one store may be shared by the
+    threads of a web worker; throughput comes from processes, not threads.
+    """
+
+    backend: Backend
+
+    def __init__(self, url: DatabaseURL) -> None:
+        self.url = url
+        self.lock = threading.RLock()
+
+    # -- plain statements on the main connection ---------------------------------------
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> None: ...
+
+    @abstractmethod
+    def query(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def query_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    # -- transactions -------------------------------------------------------------------
+    @abstractmethod
+    @contextmanager
+    def write(self) -> Iterator[tuple[int, str]]:
+        """A write transaction holding the chain-head lock; yields ``(head_seq, head_hash)``.
+
+        Commits on normal exit, so when the ``with`` block returns the data is durable;
+        rolls back on an exception.
+        """
+        yield (0, "")  # pragma: no cover
+
+    @abstractmethod
+    @contextmanager
+    def migrating(self) -> Iterator[None]:
+        """A transaction holding a lock that serialises schema migration."""
+        yield  # pragma: no cover
+
+    @abstractmethod
+    def run_script(self, sql: str) -> None:
+        """Run a multi-statement migration script inside the current transaction."""
+
+    @abstractmethod
+    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
+               raw_text: bool = False) -> Iterator[Row]:
+        """Rows of a large query from a separate connection and one consistent snapshot.
+
+        ``raw_text`` returns SQLite TEXT as bytes, so verification can report a record
+        whose bytes are not valid UTF-8 instead of crashing on it.
+        """
+
+    @abstractmethod
+    def after_erasure(self) -> None:
+        """Best effort at removing erased values from database files (see docs)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def open_database(url: DatabaseURL) -> Database:
+    if url.backend == "sqlite":
+        return SQLiteDatabase(url)
+    return PostgresDatabase(url)
+
+
+class SQLiteDatabase(Database):
+    """SQLite in WAL mode with ``synchronous=FULL``: a commit is fsynced before it returns."""
+
+    backend: Backend = "sqlite"
+
+    def __init__(self, url: DatabaseURL) -> None:
+        super().__init__(url)
+        self.path = Path(url.target)
+        if not self.path.parent.is_dir():
+            raise ConfigError(f"SQLite database directory does not exist: {self.path.parent}")
+        self.conn = self._connect()
+        self._assert_durable(self.conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions, we issue BEGIN/COMMIT ourselves.
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        # Zero freed space, so erased identifiers do not linger in free pages.
+        conn.execute("PRAGMA secure_delete = ON")
+        return conn
+
+    @staticmethod
+    def _assert_durable(conn: sqlite3.Connection) -> None:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        sync = conn.execute("PRAGMA synchronous").fetchone()[0]
+        if str(mode).lower() != "wal" or int(sync) < 2:
+            raise DurabilityError(
+                f"SQLite must run with journal_mode=WAL and synchronous=FULL; got "
+                f"journal_mode={mode}, synchronous={sync}")
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        with self.lock:
+            self.conn.execute(sql, tuple(params))
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        with self.lock:
+            return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[int, str]]:
+        with self.lock:
+            # IMMEDIATE takes the database write lock now, so the head we read is the
+            # head we extend, across processes too.
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                seq, digest = self.conn.execute(
+                    "SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+                yield int(seq), str(digest)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def migrating(self) -> Iterator[None]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def run_script(self, sql: str) -> None:
+        # executescript() would COMMIT first; split on complete statements instead
+        # (sqlite3.complete_statement understands trigger bodies).
+        buffer = ""
+        for line in sql.splitlines(keepends=True):
+            buffer += line
+            if sqlite3.complete_statement(buffer):
+                self.conn.execute(buffer)
+                buffer = ""
+        if buffer.strip() and not all(
+            ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()
+        ):
+            raise AuditError(f"incomplete SQL statement at end of migration: {buffer[:80]!r}")
+
+    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
+               raw_text: bool = False) -> Iterator[Row]:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            if raw_text:
+                conn.text_factory = bytes
+            conn.execute("BEGIN")  # one snapshot for the whole walk (WAL readers)
+            cursor = conn.execute(sql, tuple(params))
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def after_erasure(self) -> None:
+        # Old page images holding identifiers live in the WAL until a checkpoint.
+        with self.lock:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class PostgresDatabase(Database):
+    """PostgreSQL with ``synchronous_commit=on``; appends queue on the chain-head row lock."""
+
+    backend: Backend = "postgresql"
+
+    def __init__(self, url: DatabaseURL) -> None:
+        super().__init__(url)
+        self.conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        try:
+            conn = psycopg.connect(self.url.target, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise ConfigError(f"cannot connect to {self.url.redacted}: "
+                              f"{str(exc).strip().splitlines()[0]}") from None
+        # Whatever the server default, this session's commits wait for the WAL flush.
+        conn.execute("SET synchronous_commit TO on")
+        settings = {name: str(conn.execute(f"SHOW {name}").fetchone()[0])  # type: ignore[index]
+                    for name in ("synchronous_commit", "fsync")}
+        if settings != {"synchronous_commit": "on", "fsync": "on"}:
+            conn.close()
+            raise DurabilityError(f"PostgreSQL must run with fsync=on and "
+                                  f"synchronous_commit=on; got {settings}")
+        return conn
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        with self.lock:
+            self.conn.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        with self.lock:
+            return list(self.conn.execute(_pg(sql), tuple(params)).fetchall())  # type: ignore[arg-type]
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[int, str]]:
+        with self.lock, self.conn.transaction():
+            # The row lock queues every appender (any process, any machine) behind the
+            # current one; the insert trigger re-checks the head as a second line.
+            row = self.conn.execute(
+                "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE").fetchone()
+            assert row is not None
+            yield int(row[0]), str(row[1])
+
+    @contextmanager
+    def migrating(self) -> Iterator[None]:
+        with self.lock, self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            yield
+
+    def run_script(self, sql: str) -> None:
+        self.conn.execute(sql.encode("utf-8"))  # no parameters: several statements allowed
+
+    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
+               raw_text: bool = False) -> Iterator[Row]:
+        conn = psycopg.connect(self.url.target)
+        try:
+            conn.isolation_level = IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            with conn.transaction(), conn.cursor(name="audit_stream") as cursor:
+                cursor.itersize = batch
+                cursor.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+                yield from cursor
+        finally:
+            conn.close()
+
+    def after_erasure(self) -> None:
+        # Dead row versions keep old values until vacuumed; VACUUM cannot run in a
+        # transaction, and the connection is in autocommit mode here.
+        with self.lock:
+            self.conn.execute("VACUUM subjects")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()

@@ -1,0 +1,46 @@
+"""Errors raised by the audit store.
+
+They derive from the package's ``DecisionEngineError`` so one ``except`` covers the
+product, and carry enough structure (``field``) for the HTTP layer to answer 4xx naming
+the offending field without leaking internals.
+"""
+
+from __future__ import annotations
+
+from decision_engine.errors import DecisionEngineError
+
+
+class AuditError(DecisionEngineError):
+    """Base class for audit-store errors."""
+
+
+class ConfigError(AuditError):
+    """The database URL or retention configuration is unusable."""
+
+
+class DurabilityError(AuditError):
+    """The database is not configured to make a commit survive a crash.
+
+    Raised at start-up: a store that could lose an acknowledged decision must not run.
+    """
+
+
+class SchemaError(AuditError):
+    """The database schema is newer than this code or differs from the shipped migrations."""
+
+
+class RecordNotFound(AuditError):
+    """No record with that id (in that service area)."""
+
+    def __init__(self, record_id: str) -> None:
+        self.record_id = record_id
+        super().__init__(f"no such decision record: {record_id}")
+
+
+class AuditValidationError(AuditError):
+    """A request to the store is invalid; ``field`` names the offending argument."""
+
+    def __init__(self, field: str, why: str) -> None:
+        self.field = field
+        self.why = why
+        super().__init__(f"{field}: {why}")

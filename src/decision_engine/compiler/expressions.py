@@ -1,0 +1,138 @@
+"""Derived facts and outputs: expressions compiled once into closures.
+
+An expression reads facts, parameters and table rows. Each table row and parameter it
+reads is noted in the evaluation context, so a decision can say which sourced data it
+rests on and warn when that data is unverified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from decision_engine.compiler.conditions import python_predicate
+from decision_engine.policy import model as m
+
+
+@dataclass
+class Context:
+    """What one evaluation can read, and the provenance it has touched so far."""
+
+    facts: dict[str, Any]
+    decision_date: dt.date
+    lookups: list[tuple[str, str]] = field(default_factory=list)  # (table, row key)
+    params: list[str] = field(default_factory=list)
+
+
+Evaluator = Callable[[Context], Any]
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """Same day-of-month ``months`` earlier, clipped to the month's end (31 Mar - 1 = 28 Feb)."""
+    total = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(total, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class ExpressionCompiler:
+    def __init__(self, policy: m.Policy) -> None:
+        self.policy = policy
+
+    def compile(self, expr: Any) -> Evaluator:
+        p = self.policy
+        if isinstance(expr, bool | int | str):
+            const = expr
+            return lambda ctx: const
+        if isinstance(expr, m.FactRef):
+            name = expr.fact
+            if name == "decision_date":
+                return lambda ctx: ctx.decision_date.isoformat()
+            return lambda ctx: ctx.facts.get(name)
+        if isinstance(expr, m.ParamRef):
+            pname = expr.param
+            pvalue = p.parameters[pname].value
+
+            def param(ctx: Context) -> Any:
+                if pname not in ctx.params:
+                    ctx.params.append(pname)
+                return pvalue
+
+            return param
+        if isinstance(expr, m.ExprAdd):
+            parts = [self.compile(x) for x in expr.add]
+            return lambda ctx: sum(part(ctx) for part in parts)
+        if isinstance(expr, m.ExprSub):
+            a, b = (self.compile(x) for x in expr.sub)
+            return lambda ctx: a(ctx) - b(ctx)
+        if isinstance(expr, m.ExprMin):
+            parts = [self.compile(x) for x in expr.min]
+            return lambda ctx: min(part(ctx) for part in parts)
+        if isinstance(expr, m.ExprMax):
+            parts = [self.compile(x) for x in expr.max]
+            return lambda ctx: max(part(ctx) for part in parts)
+        if isinstance(expr, m.ExprClamp):
+            v, lo, hi = (self.compile(getattr(expr.clamp, k)) for k in ("value", "min", "max"))
+            return lambda ctx: max(lo(ctx), min(hi(ctx), v(ctx)))
+        if isinstance(expr, m.ExprLookup):
+            return self.lookup(expr.lookup)
+        if isinstance(expr, m.ExprIf):
+            when = python_predicate(expr.if_.when, p.parameters)
+            then, other = self.compile(expr.if_.then), self.compile(expr.if_.else_)
+            return lambda ctx: then(ctx) if when(ctx.facts) else other(ctx)
+        if isinstance(expr, m.ExprCondition):
+            holds = python_predicate(expr.holds, p.parameters)
+            return lambda ctx: holds(ctx.facts)
+        if isinstance(expr, m.ExprCount):
+            return self.count(expr.count)
+        if isinstance(expr, m.ExprSelect):
+            return self.select(expr.select)
+        if isinstance(expr, m.ExprMonthsBefore):
+            months = self.compile(expr.months_before_decision.months)
+            return lambda ctx: months_before(ctx.decision_date, int(months(ctx))).isoformat()
+        raise TypeError(f"not an expression: {expr!r}")
+
+    def lookup(self, lk: m.Lookup) -> Evaluator:
+        table = lk.table
+        rows = self.policy.tables[table].rows
+        column = lk.column
+        key = self.compile(lk.key)
+
+        def lookup(ctx: Context) -> Any:
+            k = str(key(ctx))
+            row = rows.get(k)
+            if row is None:
+                raise LookupError(f"table {table!r} has no row {k!r}")
+            if (table, k) not in ctx.lookups:
+                ctx.lookups.append((table, k))
+            return row[column]
+
+        return lookup
+
+    def _items(self, of: str, where: Any) -> Callable[[Context], list[Mapping[str, Any]]]:
+        pred = python_predicate(where, self.policy.parameters) if where is not None else None
+
+        def items(ctx: Context) -> list[Mapping[str, Any]]:
+            values = ctx.facts.get(of) or []
+            if pred is None:
+                return list(values)
+            # item fields shadow facts, so `where` can compare an item to a derived date
+            return [v for v in values if pred({**ctx.facts, **v})]
+
+        return items
+
+    def count(self, spec: m.CountItems) -> Evaluator:
+        items = self._items(spec.of, spec.where)
+        return lambda ctx: len(items(ctx))
+
+    def select(self, spec: m.SelectItems) -> Evaluator:
+        items = self._items(spec.of, spec.where)
+        fname = spec.field
+        return lambda ctx: [item.get(fname) for item in items(ctx)]

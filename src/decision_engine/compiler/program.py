@@ -1,0 +1,119 @@
+"""A policy version compiled once into everything evaluation needs.
+
+Two compile targets come from the same YAML: a durable-rules ruleset (the execution
+core) and Python predicates (a fast path for bulk replay, and a differential cross-check
+of the first). Everything else — derived facts, resolution, reasons — is shared, so
+the two can only differ in which rules matched, and the tests check they never do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from decision_engine.compiler.conditions import (
+    DurableCompiler,
+    Predicate,
+    durable_field,
+    facts_read,
+    params_read,
+    python_predicate,
+)
+from decision_engine.compiler.expressions import Evaluator, ExpressionCompiler
+from decision_engine.policy import model as m
+
+SENTINEL = "__evaluated__"
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    index: int
+    rule: m.Rule
+    predicate: Predicate
+    durable: dict[str, Any]
+    reads: tuple[str, ...]
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    policy: m.Policy
+    sha256: str
+    file: str
+    rules: tuple[CompiledRule, ...]
+    derived: tuple[tuple[str, Evaluator], ...]
+    outputs: tuple[tuple[str, Evaluator], ...]
+    set_members: tuple[tuple[str, tuple[str, ...]], ...]
+    message_facts: tuple[str, ...]
+
+    @property
+    def family(self) -> str:
+        return self.policy.family
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
+    def durable_ruleset(self) -> dict[str, Any]:
+        """The ruleset definition handed to durable-rules.
+
+        The sentinel rule matches every case. It keeps durable-rules off its "message
+        not handled" path, which was measured to corrupt the heap after delete_state.
+        """
+        rules: dict[str, Any] = {
+            f"r{r.index}": {"all": [{"m": r.durable}]} for r in self.rules
+        }
+        rules[SENTINEL] = {"all": [{"m": {"$ex": {"__case__": 1}}}]}
+        return rules
+
+    def durable_message(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """Facts flattened to scalar fields; sets become one boolean per declared member."""
+        msg: dict[str, Any] = {"__case__": 1}
+        for name in self.message_facts:
+            value = facts.get(name)
+            if isinstance(value, bool | int | str):  # list-valued derived facts stay out
+                msg[durable_field(name)] = value
+        for name, members in self.set_members:
+            present = facts.get(name) or ()
+            for member in members:
+                msg[durable_field(name, member)] = member in present
+        return msg
+
+
+def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
+    durable = DurableCompiler(policy)
+    exprs = ExpressionCompiler(policy)
+    rules = tuple(
+        CompiledRule(
+            index=i,
+            rule=rule,
+            predicate=python_predicate(rule.when, policy.parameters),
+            durable=durable.compile(rule.when),
+            reads=tuple(facts_read(rule.when)),
+            params=tuple(params_read(rule.when)),
+        )
+        for i, rule in enumerate(policy.rules)
+    )
+    set_members = []
+    message_facts = []
+    for name, inp in policy.inputs.items():
+        if inp.type == "set":
+            members = list(policy.tables[inp.from_table].rows) if inp.from_table else list(
+                inp.values or [])
+            set_members.append((name, tuple(members)))
+        elif inp.type != "list":
+            message_facts.append(name)
+    for consult in policy.consults.values():
+        message_facts.extend(consult.expose)
+    message_facts.extend(policy.derived)
+    return CompiledPolicy(
+        policy=policy,
+        sha256=sha256,
+        file=file,
+        rules=rules,
+        derived=tuple((n, exprs.compile(d.expr)) for n, d in policy.derived.items()),
+        outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
+        set_members=tuple(set_members),
+        message_facts=tuple(message_facts),
+    )

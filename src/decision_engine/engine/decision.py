@@ -1,0 +1,80 @@
+"""The decision object: an outcome that carries its own explanation.
+
+Its canonical JSON (RFC 8785) is what the audit chain hashes and what replay compares,
+so nothing in it may depend on time, process or engine: same inputs + same policy
+version ⇒ the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PolicyRef(_Frozen):
+    family: str
+    version: str
+    sha256: str
+    title: str
+
+
+class SourceRef(_Frozen):
+    document: str
+    title: str
+    section: str
+
+
+class Reason(_Frozen):
+    """One rule that fired: what it said, why (the facts it read) and where it comes from."""
+
+    rule: str
+    text: str
+    effect: dict[str, Any]
+    facts: dict[str, Any]
+    source: SourceRef
+
+
+class OutcomeStatus(_Frozen):
+    available: bool
+    blocked_by: list[str]
+
+
+class Provenance(_Frozen):
+    """A table row or parameter the decision rests on."""
+
+    kind: str  # "row" or "parameter"
+    name: str  # "offences/robbery" or "max_adjustment"
+    verified: bool
+    source: SourceRef
+
+
+class Decision(_Frozen):
+    decision_date: dt.date
+    policy: PolicyRef
+    input: dict[str, Any]
+    derived: dict[str, Any]
+    indicated: str
+    outcome: str
+    summary: str
+    variant: str | None
+    outcomes: dict[str, OutcomeStatus]
+    outputs: dict[str, Any]
+    flags: list[str]
+    reasons: list[Reason]
+    provenance: list[Provenance]
+    warnings: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def canonical_json(self) -> bytes:
+        """RFC 8785 canonical encoding: the bytes that are hashed and replayed."""
+        data: bytes = rfc8785.dumps(self.as_json())
+        return data

@@ -1,0 +1,127 @@
+"""Check a case's facts against the policy's declared inputs, before any rule runs.
+
+The declared domains are the contract: anything outside them is refused with the field,
+the value and why, so a rule never sees a value its author did not consider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from decision_engine.errors import InputError
+from decision_engine.policy import model as m
+
+
+def _domain(policy: m.Policy, values: list[str] | None, table: str | None) -> list[str]:
+    if table is not None:
+        return list(policy.tables[table].rows)
+    return list(values or [])
+
+
+def _iso_date(field: str, value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise InputError(field, value, "expected a date as YYYY-MM-DD")
+
+
+def _int(field: str, value: Any, lo: int | None, hi: int | None) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InputError(field, value, "expected a whole number")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise InputError(field, value, f"must be between {lo} and {hi}")
+    return value
+
+
+def _enum(field: str, value: Any, allowed: list[str]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        shown = ", ".join(allowed) if len(allowed) <= 12 else ", ".join(allowed[:12]) + ", …"
+        raise InputError(field, value, f"not a known value; expected one of: {shown}")
+    return value
+
+
+def _item(policy: m.Policy, field: str, item: Any, spec: dict[str, m.ItemField]) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise InputError(field, item, "expected an object")
+    unknown = sorted(set(item) - set(spec) - {"id"})
+    if unknown:
+        raise InputError(f"{field}.{unknown[0]}", item[unknown[0]], "unknown field")
+    out: dict[str, Any] = {}
+    if "id" in item:
+        if not isinstance(item["id"], str) or len(item["id"]) > 64:
+            raise InputError(f"{field}.id", item["id"], "expected a short text label")
+        out["id"] = item["id"]
+    for name, f in spec.items():
+        where = f"{field}.{name}"
+        if name not in item:
+            raise InputError(where, None, "required")
+        value = item[name]
+        if f.type == "bool":
+            if not isinstance(value, bool):
+                raise InputError(where, value, "expected true or false")
+            out[name] = value
+        elif f.type == "int":
+            out[name] = _int(where, value, f.min, f.max)
+        elif f.type == "enum":
+            out[name] = _enum(where, value, _domain(policy, f.values, f.from_table))
+        else:
+            out[name] = _iso_date(where, value)
+    return out
+
+
+def validate_facts(policy: m.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalised facts (defaults filled, sets sorted) or an InputError."""
+    if not isinstance(facts, Mapping):
+        raise InputError("facts", facts, "expected an object of named facts")
+    unknown = sorted(set(facts) - set(policy.inputs))
+    if unknown:
+        name = unknown[0]
+        hint = (" (protected characteristics go under `monitoring`, never facts)"
+                if name in policy.monitoring else "")
+        raise InputError(f"facts.{name}", facts[name],
+                         f"not an input of policy {policy.family} {policy.version}{hint}")
+    out: dict[str, Any] = {}
+    for name, inp in policy.inputs.items():
+        field = f"facts.{name}"
+        if name not in facts or facts[name] is None:
+            if inp.default is not None:
+                value: Any = inp.default
+            elif inp.optional:
+                continue
+            else:
+                raise InputError(field, None, f"required: {inp.description or inp.type}")
+        else:
+            value = facts[name]
+        if inp.type == "bool":
+            if not isinstance(value, bool):
+                raise InputError(field, value, "expected true or false")
+        elif inp.type == "int":
+            value = _int(field, value, inp.min, inp.max)
+        elif inp.type == "enum":
+            value = _enum(field, value, _domain(policy, inp.values, inp.from_table))
+        elif inp.type == "set":
+            if not isinstance(value, list):
+                raise InputError(field, value, "expected a list")
+            allowed = _domain(policy, inp.values, inp.from_table)
+            for v in value:
+                _enum(field, v, allowed)
+            if len(set(value)) != len(value):
+                raise InputError(field, value, "lists a value twice")
+            value = sorted(value)
+        elif inp.type == "date":
+            value = _iso_date(field, value)
+        else:  # list
+            if not isinstance(value, list):
+                raise InputError(field, value, "expected a list")
+            if inp.max_items is not None and len(value) > inp.max_items:
+                raise InputError(field, f"{len(value)} items", f"at most {inp.max_items} items")
+            value = [_item(policy, f"{field}[{i}]", v, inp.items or {})
+                     for i, v in enumerate(value)]
+        out[name] = value
+    return out

@@ -1,0 +1,105 @@
+"""Which rules match a case: durable-rules (the core) or compiled predicates (fast path).
+
+durable-rules hazards measured on this machine (docs/engineering.md) and how they are
+contained here:
+
+* Not thread-safe, and the stock ``Host`` runs timer threads that call into the C engine.
+  We never create a ``Host``: rulesets are created directly on the C module and every
+  call goes through one process-wide lock. Scale with processes, not threads.
+* 1,024 live sessions per ruleset, then MemoryError and a segfault. Each evaluation uses
+  its own session id and deletes it in ``finally`` under the lock, so at most one
+  session is ever live.
+* Creating a session allocates ~9 KB per rule; glibc serves that with mmap/munmap each
+  time, which made latency erratic (8–350 µs for the same ruleset). Raising the mmap
+  threshold keeps it on the heap.
+* A fact that matches no rule takes a path that was seen to corrupt the heap; every
+  ruleset has a sentinel rule that matches all cases (see ``program.SENTINEL``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import json
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import durable_rules_engine as dre
+
+from decision_engine.compiler.program import SENTINEL, CompiledPolicy
+
+_LOCK = threading.Lock()
+_NAMES = itertools.count(1)
+
+
+def _tune_malloc() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    libc.mallopt(m_trim_threshold, 128 * 1024 * 1024)
+
+
+_tune_malloc()
+
+
+class Matcher(Protocol):
+    def match(self, facts: Mapping[str, Any]) -> list[int]:
+        """Indices of the policy's rules whose condition holds, ascending."""
+        ...
+
+
+class FastMatcher:
+    """Compiled Python predicates: same answers, ~50x cheaper; for bulk replay."""
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        self._rules = [(r.index, r.predicate) for r in compiled.rules]
+
+    def match(self, facts: Mapping[str, Any]) -> list[int]:
+        return [i for i, predicate in self._rules if predicate(facts)]
+
+
+class DurableMatcher:
+    """One durable-rules ruleset per compiled policy version, used under the process lock."""
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        self._compiled = compiled
+        name = f"{compiled.family}@{compiled.version}#{compiled.sha256[:12]}#{next(_NAMES)}"
+        definition = json.dumps(compiled.durable_ruleset(), ensure_ascii=False)
+        with _LOCK:
+            self._handle = dre.create_ruleset(name, definition)
+        self._sessions = itertools.count(1)
+
+    def match(self, facts: Mapping[str, Any]) -> list[int]:
+        message = self._compiled.durable_message(facts)
+        fired: list[int] = []
+        sentinel_seen = False
+        with _LOCK:
+            sid = str(next(self._sessions))
+            message["sid"] = sid
+            message["id"] = sid
+            try:
+                result = dre.assert_fact(self._handle, json.dumps(message, ensure_ascii=False))
+                state = result[1]
+                started = dre.start_action_for_state(self._handle, state)
+                action = started[1] if started else None
+                while action:
+                    name = action[2 : action.index('"', 2)]  # '{"r12":{...}}' -> r12
+                    if name == SENTINEL:
+                        sentinel_seen = True
+                    else:
+                        fired.append(int(name[1:]))
+                    action = dre.complete_and_start_action(self._handle, state)
+            finally:
+                dre.delete_state(self._handle, sid)
+        if not sentinel_seen:
+            raise RuntimeError("durable-rules did not run the sentinel rule; refusing to "
+                               "trust this evaluation")
+        fired.sort()
+        return fired

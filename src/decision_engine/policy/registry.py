@@ -1,0 +1,216 @@
+"""policies.yaml: which versions of each family exist, when each is in force, and proof
+that an approved file has not been edited since approval (its sha256).
+
+Dates follow OpenFisca's habit: a version is in force from ``effective_from`` (inclusive)
+up to ``effective_to`` (exclusive), so a successor starts the day its predecessor stops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from decision_engine.errors import Location, PolicyError, PolicyErrors, UnknownPolicyError
+from decision_engine.policy import checker
+from decision_engine.policy import model as m
+from decision_engine.policy.loader import load_yaml_file, locate, validate
+
+Status = Literal["draft", "approved", "retired"]
+
+
+class VersionEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    file: str
+    status: Status
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    approved_by: str | None = None
+    approved_on: dt.date | None = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    note: str = ""
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
+
+
+class FamilyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    description: str = ""
+    versions: list[VersionEntry] = Field(min_length=1)
+
+
+class RegistryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    families: dict[str, FamilyEntry]
+
+
+class PolicyVersion:
+    """One registered version: its registry entry and its parsed, checked policy."""
+
+    def __init__(self, family: str, entry: VersionEntry, policy: m.Policy, sha256: str,
+                 path: Path, text: str) -> None:
+        self.family = family
+        self.entry = entry
+        self.policy = policy
+        self.sha256 = sha256
+        self.path = path
+        self.text = text
+
+    @property
+    def version(self) -> str:
+        return self.entry.version
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_policy_file(path: Path, display: str | None = None) -> tuple[m.Policy, str]:
+    """Parse, validate and check one policy file; returns it and its text."""
+    name = display or str(path)
+    text, root = load_yaml_file(path, name)
+    policy = validate(m.Policy, root, name)
+    checker.check(policy, root, name)
+    return policy, text
+
+
+def default_root() -> Path:
+    """Where policies.yaml lives: $DECISION_ENGINE_POLICY_ROOT, the working directory,
+    or the source checkout this package was installed from."""
+    env = os.environ.get("DECISION_ENGINE_POLICY_ROOT")
+    if env:
+        return Path(env)
+    cwd = Path.cwd()
+    if (cwd / "policies.yaml").exists():
+        return cwd
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "policies.yaml").exists():
+        return checkout
+    return cwd
+
+
+class Registry:
+    """All families and versions, loaded and verified up front (fail at start-up, not
+    mid-decision)."""
+
+    def __init__(self, root: Path, versions: dict[str, dict[str, PolicyVersion]],
+                 families: dict[str, FamilyEntry]) -> None:
+        self.root = root
+        self._versions = versions
+        self._families = families
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Registry:
+        root = root or default_root()
+        reg_path = root / "policies.yaml"
+        _, tree = load_yaml_file(reg_path, "policies.yaml")
+        registry = validate(RegistryFile, tree, "policies.yaml")
+        errors: list[PolicyError] = []
+        versions: dict[str, dict[str, PolicyVersion]] = {}
+        for family, fam in registry.families.items():
+            versions[family] = {}
+            for i, entry in enumerate(fam.versions):
+                where = locate(tree, ("families", family, "versions", i), "policies.yaml")
+                try:
+                    pv = cls._load_version(root, family, entry, where)
+                except PolicyError as exc:
+                    errors.extend(exc.errors if isinstance(exc, PolicyErrors) else [exc])
+                    continue
+                if entry.version in versions[family]:
+                    errors.append(PolicyError(where, "duplicate-version",
+                                              f"{family} {entry.version} is registered twice"))
+                versions[family][entry.version] = pv
+            errors.extend(cls._overlaps(family, fam, tree))
+        if errors:
+            raise PolicyErrors(errors)
+        return cls(root, versions, dict(registry.families))
+
+    @staticmethod
+    def _load_version(root: Path, family: str, entry: VersionEntry,
+                      where: Location) -> PolicyVersion:
+        path = root / entry.file
+        if not path.is_file():
+            raise PolicyError(where, "missing-file",
+                              f"{family} {entry.version}: file {entry.file} not found")
+        actual = file_sha256(path)
+        if entry.status != "draft" and entry.sha256 is None:
+            raise PolicyError(where, "missing-hash",
+                              f"{family} {entry.version} is {entry.status} but has no sha256")
+        if entry.sha256 is not None and entry.sha256 != actual:
+            raise PolicyError(where, "hash-mismatch",
+                              f"{entry.file} does not match the sha256 recorded at approval "
+                              f"(recorded {entry.sha256[:12]}…, file is {actual[:12]}…): it was "
+                              "edited after approval; register the change as a new version")
+        if entry.status == "approved" and not (entry.approved_by and entry.approved_on):
+            raise PolicyError(where, "unapproved",
+                              f"{family} {entry.version} is approved but names no approved_by/on")
+        policy, text = load_policy_file(path, entry.file)
+        if (policy.family, policy.version) != (family, entry.version):
+            raise PolicyError(Location(entry.file, 1, 1), "registry-mismatch",
+                              f"file declares {policy.family} {policy.version} but policies.yaml "
+                              f"registers it as {family} {entry.version}")
+        return PolicyVersion(family, entry, policy, actual, path, text)
+
+    @staticmethod
+    def _overlaps(family: str, fam: FamilyEntry, tree: object) -> list[PolicyError]:
+        errors = []
+        approved = [(i, v) for i, v in enumerate(fam.versions) if v.status == "approved"]
+        for a_i, (i, a) in enumerate(approved):
+            if a.effective_to is not None and a.effective_to <= a.effective_from:
+                errors.append(PolicyError(
+                    locate(tree, ("families", family, "versions", i), "policies.yaml"),
+                    "bad-dates", f"{family} {a.version}: effective_to is not after effective_from"))
+            for j, b in approved[a_i + 1:]:
+                a_end = a.effective_to or dt.date.max
+                b_end = b.effective_to or dt.date.max
+                if a.effective_from < b_end and b.effective_from < a_end:
+                    errors.append(PolicyError(
+                        locate(tree, ("families", family, "versions", j), "policies.yaml"),
+                        "overlapping-versions",
+                        f"{family}: approved versions {a.version} and {b.version} are both in "
+                        "force on some dates; give one an effective_to"))
+        return errors
+
+    # -- queries ------------------------------------------------------------------
+
+    def families(self) -> list[str]:
+        return list(self._versions)
+
+    def family(self, family: str) -> FamilyEntry:
+        if family not in self._families:
+            known = ", ".join(self._versions)
+            raise UnknownPolicyError(f"unknown policy family {family!r}; known: {known}")
+        return self._families[family]
+
+    def versions(self, family: str) -> list[PolicyVersion]:
+        self.family(family)
+        return list(self._versions[family].values())
+
+    def get(self, family: str, version: str) -> PolicyVersion:
+        self.family(family)
+        try:
+            return self._versions[family][version]
+        except KeyError:
+            known = ", ".join(self._versions[family])
+            raise UnknownPolicyError(
+                f"{family} has no version {version!r}; known: {known}") from None
+
+    def select(self, family: str, on: dt.date, version: str | None = None) -> PolicyVersion:
+        """The named version (drafts only when named), else the approved one in force."""
+        if version is not None:
+            return self.get(family, version)
+        for pv in self.versions(family):
+            if pv.entry.status == "approved" and pv.entry.in_force(on):
+                return pv
+        raise UnknownPolicyError(
+            f"no approved {family} version is in force on {on.isoformat()}")
