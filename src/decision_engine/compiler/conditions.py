@@ -33,6 +33,9 @@ def resolve(value: Any, params: Mapping[str, m.Parameter]) -> Any:
     """Parameters are constants of a policy version: substitute them at compile time."""
     if isinstance(value, m.ParamRef):
         return params[value.param].value
+    if isinstance(value, m.FactRef):
+        raise ValueError(f"comparing a fact with fact {value.fact!r} is only possible in "
+                         "derived conditions (where/holds/if), not in rules")
     return value
 
 
@@ -145,8 +148,20 @@ def python_predicate(cond: Any, params: Mapping[str, m.Parameter]) -> Predicate:
         return lambda f: any(p(f) for p in parts)
     assert isinstance(cond, m.Compare)
     op, raw = cond.operator()
-    value = resolve(raw, params)
     name = cond.fact
+    if isinstance(raw, m.FactRef):
+        other = raw.fact
+        dynamic: Callable[[Any, Any], bool] = {
+            "eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y: x < y,
+            "le": lambda x, y: x <= y, "gt": lambda x, y: x > y, "ge": lambda x, y: x >= y,
+        }[op]
+
+        def against_fact(f: Facts) -> bool:
+            x, y = f.get(name), f.get(other)
+            return x is not None and y is not None and dynamic(x, y)
+
+        return against_fact
+    value = resolve(raw, params)
     if op == "given":
         return lambda f: (f.get(name) is not None) == bool(value)
     if op == "has":

@@ -42,6 +42,10 @@ def months_before(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
+def _scope(ctx: Context) -> dict[str, Any]:
+    return {**ctx.facts, "decision_date": ctx.decision_date.isoformat()}
+
+
 class ExpressionCompiler:
     def __init__(self, policy: m.Policy) -> None:
         self.policy = policy
@@ -86,10 +90,10 @@ class ExpressionCompiler:
         if isinstance(expr, m.ExprIf):
             when = python_predicate(expr.if_.when, p.parameters)
             then, other = self.compile(expr.if_.then), self.compile(expr.if_.else_)
-            return lambda ctx: then(ctx) if when(ctx.facts) else other(ctx)
+            return lambda ctx: then(ctx) if when(_scope(ctx)) else other(ctx)
         if isinstance(expr, m.ExprCondition):
             holds = python_predicate(expr.holds, p.parameters)
-            return lambda ctx: holds(ctx.facts)
+            return lambda ctx: holds(_scope(ctx))
         if isinstance(expr, m.ExprCount):
             return self.count(expr.count)
         if isinstance(expr, m.ExprSelect):
@@ -124,7 +128,8 @@ class ExpressionCompiler:
             if pred is None:
                 return list(values)
             # item fields shadow facts, so `where` can compare an item to a derived date
-            return [v for v in values if pred({**ctx.facts, **v})]
+            scope = {**ctx.facts, "decision_date": ctx.decision_date.isoformat()}
+            return [v for v in values if pred({**scope, **v})]
 
         return items
 

@@ -120,7 +120,15 @@ class Engine:
                ) -> tuple[Subject, Decision]:
         parsed = parse_case(case)
         on = on or dt.date.today()
-        decision = self.evaluate(family, case_facts(parsed, on), on, version, engine=engine)
+        try:
+            decision = self.evaluate(family, case_facts(parsed, on), on, version, engine=engine)
+        except InputError as exc:
+            if exc.field != "facts.age":
+                raise
+            field = "age" if parsed.date_of_birth is None else "date_of_birth"
+            shown = exc.value if field == "age" else parsed.date_of_birth
+            raise InputError(field, shown, f"the child's age on {on.isoformat()} is "
+                             f"{exc.value}; {exc.why}") from None
         subject = Subject(case_reference=parsed.case_reference,
                           date_of_birth=parsed.date_of_birth, monitoring=parsed.monitoring)
         return subject, decision

@@ -233,7 +233,7 @@ class _Checker:
                 or rule.variant):
             self.error(path, "no-effect", f"rule {rule.id!r} has no effect "
                        "(indicate, block, set, flag, warn or variant)")
-        self.check_condition(rule.when, (*path, "when"), item=None)
+        self.check_condition(rule.when, (*path, "when"), item=None, in_rule=True)
         self.check_template(rule.reason, (*path, "reason"))
 
     def check_template(self, template: str, path: Path) -> None:
@@ -250,6 +250,8 @@ class _Checker:
 
     def fact(self, name: str, path: Path, item: dict[str, m.ItemField] | None) -> Any:
         """The declaration behind a name read in a condition (or None if unknown)."""
+        if name == "decision_date" and item is not None:
+            return "derived"
         if item is not None:
             if name in item:
                 return item[name]
@@ -268,26 +270,35 @@ class _Checker:
         self.error(path, "unknown-fact", f"{name!r} is not an input or derived fact")
         return None
 
-    def check_condition(self, cond: Any, path: Path, item: dict[str, m.ItemField] | None) -> None:
+    def check_condition(self, cond: Any, path: Path, item: dict[str, m.ItemField] | None,
+                        in_rule: bool = False) -> None:
         if isinstance(cond, m.AllOf):
             for i, c in enumerate(cond.all):
-                self.check_condition(c, (*path, "all", i), item)
+                self.check_condition(c, (*path, "all", i), item, in_rule)
         elif isinstance(cond, m.AnyOf):
             for i, c in enumerate(cond.any):
-                self.check_condition(c, (*path, "any", i), item)
+                self.check_condition(c, (*path, "any", i), item, in_rule)
         elif isinstance(cond, m.Not):
-            self.check_condition(cond.not_, (*path, "not"), item)
+            self.check_condition(cond.not_, (*path, "not"), item, in_rule)
         elif isinstance(cond, m.Compare):
-            self.check_compare(cond, path, item)
+            self.check_compare(cond, path, item, in_rule)
 
     def check_compare(self, cond: m.Compare, path: Path,
-                      item: dict[str, m.ItemField] | None) -> None:
+                      item: dict[str, m.ItemField] | None, in_rule: bool = False) -> None:
         try:
             op, value = cond.operator()
         except ValueError as exc:
             self.error(path, "bad-comparison", str(exc))
             return
         decl = self.fact(cond.fact, (*path, "fact"), item)
+        if isinstance(value, m.FactRef):
+            if in_rule:
+                self.error((*path, op), "fact-comparison",
+                           "a rule compares facts with constants or parameters; compare two "
+                           "facts in a derived fact ({holds: ...}) and test that instead")
+            elif value.fact != "decision_date":
+                self.fact(value.fact, (*path, op), item)
+            return
         if decl is None:
             return
         if isinstance(value, m.ParamRef):
@@ -363,9 +374,9 @@ class _Checker:
                     self.error((*path, key, "of"), "bad-operator",
                                f"`{key}` needs a list (or, to count, a set) fact")
         elif isinstance(expr, m.ExprCondition):
-            self.check_condition(expr.holds, (*path, "holds"), None)
+            self.check_condition(expr.holds, (*path, "holds"), {})
         elif isinstance(expr, m.ExprIf):
-            self.check_condition(expr.if_.when, (*path, "if", "when"), None)
+            self.check_condition(expr.if_.when, (*path, "if", "when"), {})
             self.check_expr(expr.if_.then, (*path, "if", "then"), allow_outcome)
             self.check_expr(expr.if_.else_, (*path, "if", "else"), allow_outcome)
         elif isinstance(expr, m.ExprClamp):

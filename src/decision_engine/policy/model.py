@@ -47,16 +47,24 @@ Operand = Scalar | ParamRef | list[Scalar]
 # --- conditions -------------------------------------------------------------------
 
 
+class FactRef(_Strict):
+    fact: Name
+
+
 class Compare(_Strict):
-    """``{fact: NAME, <op>: VALUE}`` with exactly one operator."""
+    """``{fact: NAME, <op>: VALUE}`` with exactly one operator.
+
+    VALUE is a literal or ``{param: P}``; ``{fact: F}`` (fact against fact) is allowed only
+    in conditions evaluated during derivation (``where``, ``holds``, ``if``), not in rules.
+    """
 
     fact: Name
-    eq: Scalar | ParamRef | None = None
-    ne: Scalar | ParamRef | None = None
-    lt: int | ParamRef | None = None
-    le: int | ParamRef | None = None
-    gt: int | ParamRef | None = None
-    ge: int | ParamRef | None = None
+    eq: Scalar | ParamRef | FactRef | None = None
+    ne: Scalar | ParamRef | FactRef | None = None
+    lt: int | str | ParamRef | FactRef | None = None
+    le: int | str | ParamRef | FactRef | None = None
+    gt: int | str | ParamRef | FactRef | None = None
+    ge: int | str | ParamRef | FactRef | None = None
     in_: list[Scalar] | ParamRef | None = Field(default=None, alias="in")
     not_in: list[Scalar] | ParamRef | None = None
     has: str | None = Field(default=None, description="Set-valued fact contains this member.")
@@ -128,10 +136,6 @@ Condition = Annotated[
 
 
 # --- expressions (derived facts and outputs) ---------------------------------------
-
-
-class FactRef(_Strict):
-    fact: Name
 
 
 class Lookup(_Strict):
@@ -307,7 +311,7 @@ class Input(_Strict):
 class Parameter(_Strict):
     """A policy constant with provenance; unverified ones raise a warning when used."""
 
-    value: Scalar
+    value: Scalar | list[Scalar]
     description: str = ""
     verified: bool = False
     source: Source
