@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,7 @@ class Database(ABC):
 
     @abstractmethod
     def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
-               raw_text: bool = False) -> Iterator[Row]:
+               raw_text: bool = False) -> Generator[Row, None, None]:
         """Rows of a large query from a separate connection and one consistent snapshot.
 
         ``raw_text`` returns SQLite TEXT as bytes, so verification can report a record
@@ -180,7 +180,7 @@ class SQLiteDatabase(Database):
             raise AuditError(f"incomplete SQL statement at end of migration: {buffer[:80]!r}")
 
     def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
-               raw_text: bool = False) -> Iterator[Row]:
+               raw_text: bool = False) -> Generator[Row, None, None]:
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         try:
             if raw_text:
@@ -260,7 +260,7 @@ class PostgresDatabase(Database):
         self.conn.execute(sql.encode("utf-8"))  # no parameters: several statements allowed
 
     def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
-               raw_text: bool = False) -> Iterator[Row]:
+               raw_text: bool = False) -> Generator[Row, None, None]:
         conn = psycopg.connect(self.url.target)
         try:
             conn.isolation_level = IsolationLevel.REPEATABLE_READ
