@@ -41,6 +41,11 @@ class DatabaseURL:
     """SQLite: the file path. PostgreSQL: the libpq connection URL."""
 
     @property
+    def dsn(self) -> str:
+        """The URL again, e.g. for worker processes (contains any password)."""
+        return f"sqlite:///{self.target}" if self.backend == "sqlite" else self.target
+
+    @property
     def redacted(self) -> str:
         """The URL with any password removed, safe for logs and messages."""
         if self.backend == "sqlite":

@@ -234,11 +234,11 @@ class PostgresDatabase(Database):
 
     def execute(self, sql: str, params: Params = ()) -> None:
         with self.lock:
-            self.conn.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+            self.conn.execute(_pg(sql), tuple(params))
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         with self.lock:
-            return list(self.conn.execute(_pg(sql), tuple(params)).fetchall())  # type: ignore[arg-type]
+            return list(self.conn.execute(_pg(sql), tuple(params)).fetchall())
 
     @contextmanager
     def write(self) -> Iterator[tuple[int, str]]:
@@ -267,7 +267,7 @@ class PostgresDatabase(Database):
             conn.read_only = True
             with conn.transaction(), conn.cursor(name="audit_stream") as cursor:
                 cursor.itersize = batch
-                cursor.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+                cursor.execute(_pg(sql), tuple(params))
                 yield from cursor
         finally:
             conn.close()

@@ -70,6 +70,16 @@ class SubjectData:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessContext:
+    """Who is reading stored decisions, for which service area, and why (DPA 2018 s.62)."""
+
+    actor_role: str
+    actor_id: str
+    service_area: str
+    justification: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordRef:
     """Returned by every append, only after the transaction has committed."""
 
@@ -219,6 +229,9 @@ class RecordFilter:
         return out
 
 
+CHECKPOINT_FORMAT = "decision-engine-audit-checkpoint/1"
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     """The chain head at a moment; kept off-host it catches a rewrite of the whole chain."""
@@ -227,7 +240,7 @@ class Checkpoint:
     hash: str
     count: int
     created_at: str
-    format: str = "decision-engine-audit-checkpoint/1"
+    format: str = CHECKPOINT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -239,7 +252,7 @@ class Checkpoint:
             raise ValueError("checkpoint needs integer 'seq' and 64-hex 'hash'")
         return cls(seq=seq, hash=digest, count=int(data.get("count", seq)),
                    created_at=str(data.get("created_at", "")),
-                   format=str(data.get("format", cls.format)))
+                   format=str(data.get("format", CHECKPOINT_FORMAT)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,12 +137,15 @@ def _parse_decision(decision: DecisionLike) -> dict[str, str]:
     facts = obj.get("input")
     if not isinstance(policy, dict) or not isinstance(facts, dict):
         raise AuditValidationError("decision", "needs 'policy' and 'input' objects")
-    fields = {"family": policy.get("family"), "policy_version": policy.get("version"),
-              "policy_sha256": policy.get("sha256"), "decision_date": obj.get("decision_date"),
-              "outcome": obj.get("outcome")}
-    for name, value in fields.items():
+    fields: dict[str, str] = {}
+    for name, value in (("family", policy.get("family")),
+                        ("policy_version", policy.get("version")),
+                        ("policy_sha256", policy.get("sha256")),
+                        ("decision_date", obj.get("decision_date")),
+                        ("outcome", obj.get("outcome"))):
         if not isinstance(value, str) or not value:
             raise AuditValidationError(f"decision.{name}", "missing or not a string")
+        fields[name] = value
     try:
         dt.date.fromisoformat(fields["decision_date"])
     except ValueError:
