@@ -12,6 +12,8 @@ contained here:
 * Creating a session allocates ~9 KB per rule; glibc serves that with mmap/munmap each
   time, which made latency erratic (8–350 µs for the same ruleset). Raising the mmap
   threshold keeps it on the heap.
+* A rule whose condition is an ``$or`` fires once per branch that matches; the matcher
+  reports each rule once.
 * A fact that matches no rule takes a path that was seen to corrupt the heap; every
   ruleset has a sentinel rule that matches all cases (see ``program.SENTINEL``).
 """
@@ -101,5 +103,5 @@ class DurableMatcher:
         if not sentinel_seen:
             raise RuntimeError("durable-rules did not run the sentinel rule; refusing to "
                                "trust this evaluation")
-        fired.sort()
-        return fired
+        # durable-rules runs an action once per matching branch of an `$or`
+        return sorted(set(fired))

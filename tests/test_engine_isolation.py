@@ -1,0 +1,61 @@
+"""Each evaluation is isolated: no state leaks between cases, threads or sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from decision_engine.engine import Engine
+from decision_engine.policy.registry import Registry
+from tests.strategies import facts_for
+
+DAY = dt.date(2024, 1, 1)
+
+
+def _engine(registry: Registry) -> Engine:
+    return Engine(registry)
+
+
+CASES = facts_for(Registry.load().get("gravity-matrix", "npcc-2023").policy)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(CASES, min_size=2, max_size=6))
+def test_interleaved_cases_match_fresh_engines(cases: list[dict[str, Any]]) -> None:
+    registry = Registry.load()
+    shared = _engine(registry)
+    interleaved = [shared.evaluate("gravity-matrix", c, DAY).canonical_json() for c in cases]
+    fresh = [_engine(registry).evaluate("gravity-matrix", c, DAY).canonical_json()
+             for c in cases]
+    assert interleaved == fresh
+
+
+def test_threads_give_the_same_answers_as_sequential(registry: Registry) -> None:
+    """durable-rules is not thread-safe; the engine serialises calls so threads are safe."""
+    engine = _engine(registry)
+    rng = random.Random(7)
+    offences = list(registry.get("gravity-matrix", "npcc-2023").policy.tables["offences"].rows)
+    cases = [{"offence": rng.choice(offences), "age": rng.randint(10, 17),
+              "sufficient_evidence": rng.random() > 0.2,
+              "admission": rng.choice(["admitted", "denied", "no_comment"]),
+              "signed_consent": rng.random() > 0.5} for _ in range(400)]
+    sequential = [engine.evaluate("gravity-matrix", c, DAY).canonical_json() for c in cases]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(lambda c: engine.evaluate("gravity-matrix", c, DAY)
+                                 .canonical_json(), cases))
+    assert threaded == sequential
+
+
+def test_sessions_are_deleted_so_the_live_session_cap_is_never_reached(
+        registry: Registry) -> None:
+    """durable-rules segfaults past 1,024 live sessions per ruleset; we delete each one."""
+    engine = _engine(registry)
+    facts = {"offence": "robbery", "age": 15, "sufficient_evidence": True,
+             "admission": "admitted"}
+    outcomes = {engine.evaluate("gravity-matrix", facts, DAY).outcome for _ in range(3000)}
+    assert outcomes == {"charge"}

@@ -1,0 +1,89 @@
+"""policies.yaml: hashes, overlapping dates, missing files, and choosing a version by date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from decision_engine.errors import PolicyError, UnknownPolicyError
+from decision_engine.policy.registry import Registry
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_bundled_registry_loads(registry: Registry) -> None:
+    assert "gravity-matrix" in registry.families()
+    assert {pv.version for pv in registry.versions("gravity-matrix")} >= {
+        "acpo-2013", "npcc-2023", "npcc-2025"}
+
+
+def test_a_file_edited_after_approval_is_refused(policy_root: Path) -> None:
+    edit(policy_root / "rules/gravity-matrix/npcc-2023.yaml", "value: 1\n", "value: 2\n")
+    with pytest.raises(PolicyError) as err:
+        Registry.load(policy_root)
+    assert err.value.code == "hash-mismatch"
+    assert "rules/gravity-matrix/npcc-2023.yaml" in str(err.value)
+    assert re.search(r"policies\.yaml:\d+:\d+", str(err.value))
+
+
+def test_overlapping_approved_versions_are_refused(policy_root: Path) -> None:
+    edit(policy_root / "policies.yaml", "effective_to: 2023-10-01", "effective_to: 2023-11-01")
+    with pytest.raises(PolicyError) as err:
+        Registry.load(policy_root)
+    assert err.value.code == "overlapping-versions"
+    assert "acpo-2013" in str(err.value) and "npcc-2023" in str(err.value)
+
+
+def test_a_missing_file_is_named(policy_root: Path) -> None:
+    (policy_root / "rules/gravity-matrix/npcc-2025.yaml").unlink()
+    with pytest.raises(PolicyError) as err:
+        Registry.load(policy_root)
+    assert err.value.code == "missing-file"
+    assert "rules/gravity-matrix/npcc-2025.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize(("day", "version"), [
+    (dt.date(2013, 4, 8), "acpo-2013"),
+    (dt.date(2023, 9, 30), "acpo-2013"),
+    (dt.date(2023, 10, 1), "npcc-2023"),
+    (dt.date(2025, 1, 31), "npcc-2023"),
+    (dt.date(2025, 2, 1), "npcc-2025"),
+    (dt.date(2030, 1, 1), "npcc-2025"),
+])
+def test_the_version_in_force_is_chosen_at_the_boundaries(registry: Registry, day: dt.date,
+                                                          version: str) -> None:
+    assert registry.select("gravity-matrix", day).version == version
+
+
+def test_nothing_in_force_before_the_first_version(registry: Registry) -> None:
+    with pytest.raises(UnknownPolicyError, match="2013-04-07"):
+        registry.select("gravity-matrix", dt.date(2013, 4, 7))
+
+
+def test_drafts_are_used_only_when_named(policy_root: Path) -> None:
+    draft = policy_root / "rules/gravity-matrix/npcc-2027-draft.yaml"
+    text = (policy_root / "rules/gravity-matrix/npcc-2025.yaml").read_text()
+    draft.write_text(text.replace("version: npcc-2025", "version: npcc-2027-draft"))
+    with (policy_root / "policies.yaml").open("a") as f:
+        f.write("      - version: npcc-2027-draft\n"
+                "        file: rules/gravity-matrix/npcc-2027-draft.yaml\n"
+                "        status: draft\n"
+                "        effective_from: 2027-01-01\n")
+    registry = Registry.load(policy_root)
+    assert registry.select("gravity-matrix", dt.date(2027, 6, 1)).version == "npcc-2025"
+    named = registry.select("gravity-matrix", dt.date(2027, 6, 1), "npcc-2027-draft")
+    assert named.entry.status == "draft"
+
+
+def test_unknown_family_and_version_are_explained(registry: Registry) -> None:
+    with pytest.raises(UnknownPolicyError, match="unknown policy family 'gravity'"):
+        registry.select("gravity", dt.date(2024, 1, 1))
+    with pytest.raises(UnknownPolicyError, match="no version 'npcc-2099'"):
+        registry.select("gravity-matrix", dt.date(2024, 1, 1), "npcc-2099")
