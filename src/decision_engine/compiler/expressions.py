@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from decision_engine.compiler.conditions import python_predicate
+from decision_engine.compiler.conditions import params_read, python_predicate
 from decision_engine.policy import model as m
 
 
@@ -44,6 +44,13 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 def _scope(ctx: Context) -> dict[str, Any]:
     return {**ctx.facts, "decision_date": ctx.decision_date.isoformat()}
+
+
+def _note_params(ctx: Context, names: tuple[str, ...]) -> None:
+    """Record parameters a condition read, so the decision cites (and warns about) them."""
+    for name in names:
+        if name not in ctx.params:
+            ctx.params.append(name)
 
 
 class ExpressionCompiler:
@@ -89,11 +96,23 @@ class ExpressionCompiler:
             return self.lookup(expr.lookup)
         if isinstance(expr, m.ExprIf):
             when = python_predicate(expr.if_.when, p.parameters)
+            when_params = tuple(params_read(expr.if_.when))
             then, other = self.compile(expr.if_.then), self.compile(expr.if_.else_)
-            return lambda ctx: then(ctx) if when(_scope(ctx)) else other(ctx)
+
+            def if_then(ctx: Context) -> Any:
+                _note_params(ctx, when_params)
+                return then(ctx) if when(_scope(ctx)) else other(ctx)
+
+            return if_then
         if isinstance(expr, m.ExprCondition):
             holds = python_predicate(expr.holds, p.parameters)
-            return lambda ctx: holds(_scope(ctx))
+            holds_params = tuple(params_read(expr.holds))
+
+            def condition(ctx: Context) -> Any:
+                _note_params(ctx, holds_params)
+                return holds(_scope(ctx))
+
+            return condition
         if isinstance(expr, m.ExprCount):
             return self.count(expr.count)
         if isinstance(expr, m.ExprSelect):
@@ -122,11 +141,13 @@ class ExpressionCompiler:
 
     def _items(self, of: str, where: Any) -> Callable[[Context], list[Mapping[str, Any]]]:
         pred = python_predicate(where, self.policy.parameters) if where is not None else None
+        where_params = tuple(params_read(where)) if where is not None else ()
 
         def items(ctx: Context) -> list[Mapping[str, Any]]:
             values = ctx.facts.get(of) or []
             if pred is None:
                 return list(values)
+            _note_params(ctx, where_params)
             # item fields shadow facts, so `where` can compare an item to a derived date
             scope = {**ctx.facts, "decision_date": ctx.decision_date.isoformat()}
             return [v for v in values if pred({**scope, **v})]
