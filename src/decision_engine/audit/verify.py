@@ -72,15 +72,18 @@ def _check_decision(columns: dict[str, Any]) -> None:
 
 
 def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
+         start: tuple[int, str] = (0, GENESIS_HASH),
          ) -> tuple[int, str, int, Broken | None]:
     """Verify *rows* (``COLUMNS`` order, chain order); pure, so tests can feed it directly.
 
+    ``start`` is the ``(seq, hash)`` the rows continue from (a trusted earlier record).
     Returns ``(last_seq, last_hash, count, first_broken)`` — it stops at the first break.
     """
     wanted: dict[int, list[Checkpoint]] = {}
     for cp in against:
-        wanted.setdefault(cp.seq, []).append(cp)
-    prev_seq, prev_hash, count = 0, GENESIS_HASH, 0
+        if cp.seq > start[0]:
+            wanted.setdefault(cp.seq, []).append(cp)
+    (prev_seq, prev_hash), count = start, 0
     for row in rows:
         seq = row[0] if isinstance(row[0], int) else prev_seq + 1
         record_id: str | None = None
@@ -130,6 +133,13 @@ def _check_head(db: Database, last_seq: int, last_hash: str) -> Broken | None:
     return None
 
 
+def _txt(value: Any) -> Any:
+    """Decode raw SQLite text for reporting; undecodable bytes become U+FFFD."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    return value
+
+
 def _subject_problems(db: Database) -> Generator[str, None, None]:
     from decision_engine.audit.store import subject_digest
 
@@ -139,27 +149,32 @@ def _subject_problems(db: Database) -> Generator[str, None, None]:
         "FROM subjects s "
         "LEFT JOIN audit_records r ON r.pseudonym = s.pseudonym AND r.kind = 'decision' "
         "LEFT JOIN audit_records e ON e.id = s.erasure_id AND e.kind = 'erasure' "
-        "ORDER BY s.pseudonym")
-    for (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
-         seq, erased_pseudonym) in rows:
-        if seq is None:
-            yield f"subject {pseudonym}: no decision record carries this pseudonym"
-        elif erased_at is None:
-            try:
-                ok = digest == subject_digest(salt, case_reference, dob, json.loads(monitoring))
-            except (TypeError, ValueError, AttributeError):
-                ok = False
-            if not ok:
-                yield (f"subject {pseudonym} (decision seq {seq}): identifiers do not match "
-                       "the digest chained with the decision (altered or swapped)")
-        elif erasure_id is None or erased_pseudonym != pseudonym:
-            yield f"subject {pseudonym}: marked erased but no matching erasure record"
-    orphans = db.query(
+        "ORDER BY s.pseudonym", raw_text=True)
+    with closing(rows):
+        for row in rows:
+            (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
+             seq, erased_pseudonym) = (_txt(v) for v in row)
+            if seq is None:
+                yield f"subject {pseudonym}: no decision record carries this pseudonym"
+            elif erased_at is None:
+                try:
+                    ok = digest == subject_digest(salt, case_reference, dob,
+                                                  json.loads(monitoring))
+                except (TypeError, ValueError, AttributeError):
+                    ok = False
+                if not ok:
+                    yield (f"subject {pseudonym} (decision seq {seq}): identifiers do not "
+                           "match the digest chained with the decision (altered or swapped)")
+            elif erasure_id is None or erased_pseudonym != pseudonym:
+                yield f"subject {pseudonym}: marked erased but no matching erasure record"
+    orphans = db.stream(
         "SELECT r.seq, r.pseudonym FROM audit_records r LEFT JOIN subjects s "
         "ON s.pseudonym = r.pseudonym WHERE r.kind = 'decision' AND r.pseudonym IS NOT NULL "
-        f"AND s.pseudonym IS NULL ORDER BY r.seq LIMIT {_MAX_SUBJECT_PROBLEMS}")
-    for seq, pseudonym in orphans:
-        yield f"decision seq {seq}: subject row for pseudonym {pseudonym} was deleted"
+        f"AND s.pseudonym IS NULL ORDER BY r.seq LIMIT {_MAX_SUBJECT_PROBLEMS}",
+        raw_text=True)
+    with closing(orphans):
+        for seq, pseudonym in orphans:
+            yield f"decision seq {seq}: subject row for pseudonym {_txt(pseudonym)} was deleted"
 
 
 def verify_store(db: Database, against: Sequence[Checkpoint] = ()) -> VerifyResult:

@@ -1,0 +1,341 @@
+"""``decision-engine audit``: verify, checkpoint, replay, export, erase, migrate.
+
+Exit codes: 0 success; 1 the check failed (chain broken, decisions do not reproduce);
+2 bad usage, bad configuration or an unusable database. Reads of stored decisions
+(replay, export) are logged in the chain with actor, role and justification first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+
+import typer
+
+if TYPE_CHECKING:
+    from decision_engine.audit.records import AccessContext, RecordFilter
+    from decision_engine.audit.store import Store
+
+audit_app = typer.Typer(
+    name="audit",
+    help="Audit store: verify, checkpoint, replay, export, erase.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+DatabaseOpt = Annotated[str | None, typer.Option(
+    "--database-url", envvar="DECISION_ENGINE_DATABASE_URL", show_envvar=True,
+    help="sqlite:///path or postgresql://... (default sqlite:///./decision-engine.db).")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First decision date, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last decision date (inclusive).")]
+FamilyOpt = Annotated[str | None, typer.Option("--family", help="Only this policy family.")]
+AreaOpt = Annotated[str | None, typer.Option("--service-area", help="Only this service area.")]
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="Actor id logged with the access "
+                                              "(default: login name).")]
+RoleOpt = Annotated[str, typer.Option("--role", help="Actor role logged with the access.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _date(option: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r}: expected a date as YYYY-MM-DD")
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@contextmanager
+def _store(url: str | None) -> Iterator[Store]:
+    from decision_engine.audit.store import open_store
+    from decision_engine.errors import DecisionEngineError
+
+    try:
+        store = open_store(url)
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    try:
+        yield store
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+
+
+@contextmanager
+def _output(out: Path | None) -> Iterator[TextIO]:
+    if out is None:
+        yield sys.stdout
+        return
+    try:
+        handle = out.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        fail(f"--out: {out}: {exc.strerror}")
+    with handle:
+        yield handle
+
+
+def _filter(date_from: str | None, date_to: str | None, family: str | None,
+            service_area: str | None, policy_version: str | None = None) -> RecordFilter:
+    from decision_engine.audit.records import RecordFilter
+
+    start, end = _date("--from", date_from), _date("--to", date_to)
+    if start and end and start > end:
+        fail(f"--from {start} is after --to {end}")
+    return RecordFilter(kind="decision", family=family, service_area=service_area,
+                        date_from=start, date_to=end, policy_version=policy_version)
+
+
+def _access(actor: str | None, role: str, service_area: str | None,
+            justification: str) -> AccessContext:
+    from decision_engine.audit.records import AccessContext
+
+    return AccessContext(actor_role=role, actor_id=_actor(actor),
+                         service_area=service_area or "*", justification=justification)
+
+
+@audit_app.command()
+def verify(
+    against: Annotated[list[Path] | None, typer.Option(
+        "--against", help="Checkpoint file(s) from 'audit checkpoint'; the chain must "
+        "still contain each checkpointed head.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Walk the hash chain and name the first broken record (exit 1 if any)."""
+    from decision_engine.audit.records import Checkpoint
+
+    checkpoints = []
+    for path in against or []:
+        try:
+            checkpoints.append(Checkpoint.from_json(json.loads(path.read_text("utf-8"))))
+        except (OSError, ValueError) as exc:
+            fail(f"--against: {path}: {exc}")
+    with _store(database_url) as store:
+        result = store.verify(checkpoints)
+    if as_json:
+        typer.echo(json.dumps({
+            "ok": result.ok, "records": result.records, "head_seq": result.head_seq,
+            "head_hash": result.head_hash,
+            "broken": None if result.broken is None else {
+                "seq": result.broken.seq, "record_id": result.broken.record_id,
+                "why": result.broken.why},
+            "subject_problems": list(result.subject_problems)}, indent=2))
+    else:
+        if result.broken is not None:
+            typer.echo(f"BROKEN: {result.broken}")
+        for problem in result.subject_problems:
+            typer.echo(f"SUBJECT: {problem}")
+        if result.ok:
+            typer.echo(f"ok: {result.records:,} records, head seq {result.head_seq} hash "
+                       f"{result.head_hash}" + (f", {len(checkpoints)} checkpoint(s) match"
+                                                if checkpoints else ""))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command()
+def checkpoint(
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint file to write (JSON).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    skip_verify: Annotated[bool, typer.Option(
+        "--skip-verify", help="Do not verify the chain first.")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Write the chain head (seq, hash, count, time) to a file. Keep it off this host:
+    'audit verify --against FILE' then detects a rewrite of the whole chain."""
+    from decision_engine.audit.canonical import canonical
+
+    if out.exists() and not force:
+        fail(f"--out: {out} exists; checkpoints are evidence, use a new name or --force")
+    with _store(database_url) as store:
+        if not skip_verify:
+            result = store.verify()
+            if not result.ok:
+                fail(f"chain does not verify, not checkpointing it: {result.broken or ''} "
+                     f"{'; '.join(result.subject_problems)}", code=1)
+        cp = store.checkpoint()
+    try:
+        out.write_bytes(canonical(cp.to_json()) + b"\n")
+    except OSError as exc:
+        fail(f"--out: {out}: {exc.strerror}")
+    typer.echo(f"checkpoint: seq {cp.seq}, {cp.count:,} records, hash {cp.hash} → {out}")
+
+
+@audit_app.command()
+def replay(
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    family: FamilyOpt = None,
+    policy_version: Annotated[str | None, typer.Option(
+        "--policy-version", help="Replay under this version instead of the recorded one: "
+        "an impact report.")] = None,
+    recorded_version: Annotated[str | None, typer.Option(
+        "--recorded-version", help="Only decisions recorded under this version.")] = None,
+    service_area: AreaOpt = None,
+    engine: Annotated[str, typer.Option(help="fast (compiled Python, default) or durable "
+                                        "(durable-rules).")] = "fast",
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out: OutOpt = None,
+    progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
+    policies: Annotated[Path | None, typer.Option(
+        "--policies", help="Directory holding policies.yaml (default as for 'decide').")] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = "auditor",
+    justification: Annotated[str | None, typer.Option(
+        help="Why the decisions are read (logged).")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Re-evaluate recorded decisions: reproduced or differs (field-level diff), or with
+    --policy-version the outcome changes under another version."""
+    from decision_engine.audit.replay import ReplayOptions
+    from decision_engine.audit.replay import replay as run
+    from decision_engine.audit.report import make_sink
+
+    if engine not in ("fast", "durable"):
+        fail(f"--engine: {engine!r}: expected fast or durable")
+    if fmt not in ("table", "csv", "json"):
+        fail(f"--format: {fmt!r}: expected table, csv or json")
+    if workers < 1:
+        fail("--workers: must be at least 1")
+    flt = _filter(date_from, date_to, family, service_area, recorded_version)
+    reason = justification or ("impact assessment" if policy_version else
+                               "reproducibility check")
+    options = ReplayOptions(target_version=policy_version,
+                            engine="fast" if engine == "fast" else "durable",
+                            policies_root=str(policies) if policies else None,
+                            workers=workers)
+    with _store(database_url) as store, _output(out) as stream:
+        sink = make_sink("csv" if fmt == "csv" else "json" if fmt == "json" else "table",
+                         stream)
+        report = run(store, flt, options, _access(actor, role, service_area, reason),
+                     on_item=sink.item, progress=progress)
+        sink.finish(report)
+    if out is not None or fmt != "table":
+        typer.echo(f"{report.mode}: {report.processed:,} replayed, {report.reproduced:,} "
+                   f"reproduced, {report.differs:,} differ, {report.outcome_changed:,} "
+                   f"outcome changes, {report.errors:,} errors", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command()
+def export(
+    justification: Annotated[str, typer.Option(help="Why the decisions are exported "
+                                               "(logged in the chain).")],
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    out: OutOpt = None,
+    family: FamilyOpt = None,
+    service_area: AreaOpt = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = "auditor",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Export decisions (pseudonymised, with their final decisions) as CSV or JSON Lines."""
+    from decision_engine.audit.export import export_decisions
+
+    if fmt not in ("csv", "jsonl"):
+        fail(f"--format: {fmt!r}: expected csv or jsonl")
+    flt = _filter(date_from, date_to, family, service_area)
+    with _store(database_url) as store, _output(out) as stream:
+        count = export_decisions(store, flt, "csv" if fmt == "csv" else "jsonl", stream,
+                                 _access(actor, role, service_area, justification))
+    typer.echo(f"exported {count:,} decisions", err=True)
+
+
+@audit_app.command()
+def erase(
+    justification: Annotated[str, typer.Option(help="Why (logged in the chain; must not "
+                                               "contain the identifiers).")],
+    older_than_retention: Annotated[bool, typer.Option(
+        "--older-than-retention", help="Every subject past its family's retention period.")
+    ] = False,
+    pseudonym: Annotated[list[str] | None, typer.Option(
+        "--pseudonym", help="Erase this pseudonym's identifiers (repeatable).")] = None,
+    case_reference: Annotated[str | None, typer.Option(
+        "--case-reference", help="Erase every subject with this case reference.")] = None,
+    retention: Annotated[Path | None, typer.Option(
+        "--retention", help="Retention TOML file (else DECISION_ENGINE_RETENTION_FILE or "
+        "DECISION_ENGINE_RETENTION).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, do not erase.")] = False,
+    actor: ActorOpt = None,
+    role: RoleOpt = "data-protection-officer",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Erase personal identifiers (case reference, date of birth, monitoring data) and
+    record each erasure in the chain; decisions stay verifiable and replayable."""
+    from decision_engine.audit.config import load_retention
+    from decision_engine.audit.errors import ConfigError
+
+    if sum([older_than_retention, bool(pseudonym), case_reference is not None]) != 1:
+        fail("choose exactly one of --older-than-retention, --pseudonym, --case-reference")
+    period: dict[str, str | None] = {}
+    with _store(database_url) as store:
+        if older_than_retention:
+            try:
+                policy = load_retention(retention)
+            except ConfigError as exc:
+                fail(str(exc))
+            if not policy.configured:
+                fail("no retention period is configured (DECISION_ENGINE_RETENTION, "
+                     "DECISION_ENGINE_RETENTION_FILE or --retention); nothing erased")
+            due = store.due_for_erasure(policy)
+            targets = [p for p, _ in due]
+            period = {p: policy.period(f) for p, f in due}
+            reason = "retention"
+        elif pseudonym:
+            targets, reason = list(pseudonym), "request"
+        else:
+            targets, reason = store.pseudonyms_for_case(str(case_reference)), "request"
+            if not targets:
+                fail("no unerased subject has that case reference", code=1)
+        if dry_run:
+            for p in targets:
+                typer.echo(p)
+            typer.echo(f"{len(targets):,} subject(s) would be erased", err=True)
+            return
+        refs = []
+        by_period: dict[str | None, list[str]] = {}
+        for p in targets:
+            by_period.setdefault(period.get(p), []).append(p)
+        for span, group in by_period.items():
+            refs += store.erase(group, reason="retention" if reason == "retention"
+                                else "request", justification=justification,
+                                actor_role=role, actor_id=_actor(actor), retention=span)
+    typer.echo(f"erased {len(refs):,} subject(s); erasure records seq "
+               + (f"{refs[0].seq}..{refs[-1].seq}" if refs else "-"), err=True)
+
+
+@audit_app.command()
+def migrate(database_url: DatabaseOpt = None) -> None:
+    """Apply pending schema migrations and list the applied ones."""
+    from decision_engine.audit.migrate import applied_versions
+
+    with _store(database_url) as store:
+        for version, name, applied_at in applied_versions(store.db):
+            typer.echo(f"{version:04d}  {name:<30} {applied_at}")
+        typer.echo(f"database: {store.url}")
