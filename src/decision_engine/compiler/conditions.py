@@ -107,8 +107,9 @@ class DurableCompiler:
         if op == "given":
             present = bool(value) != negate
             return {"$ex" if present else "$nex": {field: 1}}
-        if op == "has":
-            return {durable_field(cond.fact, str(value)): not negate}
+        if op == "has":  # only members present are sent, as true
+            field = durable_field(cond.fact, str(value))
+            return {"$nex": {field: 1}} if negate else {field: True}
         if negate:
             op = _NEGATE[op]
         if op == "eq":

@@ -75,7 +75,21 @@ def _item(policy: m.Policy, field: str, item: Any, spec: dict[str, m.ItemField])
     return out
 
 
-def validate_facts(policy: m.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
+class FactValidator:
+    """validate_facts with each input's domain worked out once per policy version."""
+
+    def __init__(self, policy: m.Policy) -> None:
+        self.policy = policy
+        self.domains = {name: _domain(policy, inp.values, inp.from_table)
+                        for name, inp in policy.inputs.items()}
+        self.sets = {name: frozenset(d) for name, d in self.domains.items()}
+
+    def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        return validate_facts(self.policy, facts, self)
+
+
+def validate_facts(policy: m.Policy, facts: Mapping[str, Any],
+                   prepared: FactValidator | None = None) -> dict[str, Any]:
     """Normalised facts (defaults filled, sets sorted) or an InputError."""
     if not isinstance(facts, Mapping):
         raise InputError("facts", facts, "expected an object of named facts")
@@ -104,13 +118,16 @@ def validate_facts(policy: m.Policy, facts: Mapping[str, Any]) -> dict[str, Any]
         elif inp.type == "int":
             value = _int(field, value, inp.min, inp.max)
         elif inp.type == "enum":
-            value = _enum(field, value, _domain(policy, inp.values, inp.from_table))
+            if prepared is None or not isinstance(value, str) or value not in prepared.sets[name]:
+                value = _enum(field, value, _domain(policy, inp.values, inp.from_table))
         elif inp.type == "set":
             if not isinstance(value, list):
                 raise InputError(field, value, "expected a list")
-            allowed = _domain(policy, inp.values, inp.from_table)
+            allowed = prepared.domains[name] if prepared else _domain(policy, inp.values,
+                                                                      inp.from_table)
             for v in value:
-                _enum(field, v, allowed)
+                if prepared is None or not isinstance(v, str) or v not in prepared.sets[name]:
+                    _enum(field, v, allowed)
             if len(set(value)) != len(value):
                 raise InputError(field, value, "lists a value twice")
             value = sorted(value)

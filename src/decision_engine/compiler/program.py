@@ -9,7 +9,7 @@ the two can only differ in which rules matched, and the tests check they never d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from decision_engine.compiler.conditions import (
@@ -21,6 +21,7 @@ from decision_engine.compiler.conditions import (
     python_predicate,
 )
 from decision_engine.compiler.expressions import Evaluator, ExpressionCompiler
+from decision_engine.compiler.inputs import FactValidator
 from decision_engine.policy import model as m
 
 SENTINEL = "__evaluated__"
@@ -46,6 +47,11 @@ class CompiledPolicy:
     outputs: tuple[tuple[str, Evaluator], ...]
     set_members: tuple[tuple[str, tuple[str, ...]], ...]
     message_facts: tuple[str, ...]
+    validate: FactValidator
+    parameter_values: dict[str, Any]
+    table_inputs: tuple[tuple[str, str], ...]
+    memo: dict[str, object] = field(default_factory=dict, compare=False)
+    """Per-version caches owned by later stages (e.g. the engine's explainer)."""
 
     @property
     def family(self) -> str:
@@ -68,16 +74,16 @@ class CompiledPolicy:
         return rules
 
     def durable_message(self, facts: Mapping[str, Any]) -> dict[str, Any]:
-        """Facts flattened to scalar fields; sets become one boolean per declared member."""
+        """The facts rules read, as scalar fields; a set contributes one ``true`` field per
+        member present (absent members are tested with ``$nex``)."""
         msg: dict[str, Any] = {"__case__": 1}
         for name in self.message_facts:
             value = facts.get(name)
             if isinstance(value, bool | int | str):  # list-valued derived facts stay out
                 msg[durable_field(name)] = value
-        for name, members in self.set_members:
-            present = facts.get(name) or ()
-            for member in members:
-                msg[durable_field(name, member)] = member in present
+        for name, _ in self.set_members:
+            for member in facts.get(name) or ():
+                msg[durable_field(name, member)] = True
         return msg
 
 
@@ -95,18 +101,18 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         )
         for i, rule in enumerate(policy.rules)
     )
+    read = {name for r in rules for name in r.reads}
     set_members = []
-    message_facts = []
     for name, inp in policy.inputs.items():
-        if inp.type == "set":
+        if inp.type == "set" and name in read:
             members = list(policy.tables[inp.from_table].rows) if inp.from_table else list(
                 inp.values or [])
             set_members.append((name, tuple(members)))
-        elif inp.type != "list":
-            message_facts.append(name)
+    scalars = [n for n, i in policy.inputs.items() if i.type not in ("set", "list")]
     for consult in policy.consults.values():
-        message_facts.extend(consult.expose)
-    message_facts.extend(policy.derived)
+        scalars.extend(consult.expose)
+    scalars.extend(policy.derived)
+    message_facts = [name for name in scalars if name in read]
     return CompiledPolicy(
         policy=policy,
         sha256=sha256,
@@ -116,4 +122,8 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
         set_members=tuple(set_members),
         message_facts=tuple(message_facts),
+        validate=FactValidator(policy),
+        parameter_values={k: p.value for k, p in policy.parameters.items()},
+        table_inputs=tuple((n, i.from_table) for n, i in policy.inputs.items()
+                           if i.from_table is not None),
     )

@@ -8,10 +8,27 @@ version ⇒ the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def build(cls: type[M], **values: Any) -> M:
+    """Construct a model from values this package built itself, skipping validation.
+
+    pydantic's ``model_construct`` costs ~4 µs a call, which matters ~15 times per
+    decision on the hot path; this sets the same four slots directly. Only for trusted,
+    complete values: every field must be given.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class _Frozen(BaseModel):

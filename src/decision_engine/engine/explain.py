@@ -1,0 +1,146 @@
+"""Reasons, provenance and warnings: the explanation half of a decision.
+
+Everything that depends only on the policy version (a rule's source and effect, a table
+row's provenance and warning) is built once per compiled policy and reused, so a full
+explanation costs little more than the outcome itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from decision_engine.compiler.program import CompiledPolicy, CompiledRule
+from decision_engine.engine.decision import OutcomeStatus, Provenance, Reason, SourceRef, build
+from decision_engine.policy import model as m
+
+
+def text(value: Any) -> str:
+    """How a fact reads inside a reason."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(text(v) for v in value) if value else "none"
+    return str(value)
+
+
+class TemplateValues(dict[str, str]):
+    """Template values, turned into text only when a reason template asks for them."""
+
+    def __init__(self, *layers: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.layers = layers
+
+    def __missing__(self, key: str) -> str:
+        for layer in self.layers:
+            if key in layer:
+                self[key] = text(layer[key])
+                return self[key]
+        return "(not given)"
+
+
+class Explainer:
+    """Per policy version: cached sources, effects, provenance and warnings."""
+
+    def __init__(self, cp: CompiledPolicy) -> None:
+        self.cp = cp
+        policy = cp.policy
+        self._sources: dict[tuple[str, str], SourceRef] = {}
+        self.rule_source = [self.source(r.rule.source) for r in cp.rules]
+        self.rule_effect = [_effect(r.rule) for r in cp.rules]
+        self.rule_warning = [
+            None if r.rule.verified else
+            f"rests on rule {r.rule.id!r}, whose content is unverified "
+            f"({r.rule.source.document}, {r.rule.source.section}); confirm it before relying "
+            "on this decision" for r in cp.rules]
+        self._rows: dict[tuple[str, str], tuple[Provenance, str | None]] = {}
+        self._params: dict[str, tuple[Provenance, str | None]] = {}
+        for name, param in policy.parameters.items():
+            src = self.source(param.source)
+            warning = None if param.verified else (
+                f"rests on an unverified parameter: {name} = {text(param.value)} "
+                f"({src.title}, {src.section}); it is a local policy setting to confirm")
+            self._params[name] = (build(Provenance, kind="parameter", name=name,
+                                        verified=param.verified, source=src), warning)
+
+        self._status: dict[tuple[str, ...], OutcomeStatus] = {}
+
+    def status(self, blocked_by: list[str]) -> OutcomeStatus:
+        key = tuple(blocked_by)
+        held = self._status.get(key)
+        if held is None:
+            held = self._status[key] = build(OutcomeStatus, available=not key,
+                                             blocked_by=list(key))
+        return held
+
+    def source(self, source: m.Source | Mapping[str, Any]) -> SourceRef:
+        if isinstance(source, m.Source):
+            doc, section = source.document, source.section
+        else:
+            doc, section = str(source["document"]), str(source["section"])
+        key = (doc, section)
+        if key not in self._sources:
+            self._sources[key] = build(SourceRef, document=doc,
+                                       title=self.cp.policy.documents[doc].title,
+                                       section=section)
+        return self._sources[key]
+
+    def row(self, table: str, key: str) -> tuple[Provenance, str | None]:
+        held = self._rows.get((table, key))
+        if held is None:
+            row = self.cp.policy.tables[table].rows[key]
+            src = self.source(row["source"])
+            verified = bool(row["verified"])
+            warning = None if verified else (
+                f"rests on an unverified row: table {table!r}, row {key!r} ({src.title}, "
+                f"{src.section}); confirm it against the primary source before relying on "
+                "this decision")
+            held = (build(Provenance, kind="row", name=f"{table}/{key}", verified=verified,
+                          source=src), warning)
+            self._rows[(table, key)] = held
+        return held
+
+    def reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues) -> Reason:
+        read = {name: facts.get(name) for name in r.reads}
+        for p in r.params:
+            read[f"param:{p}"] = self.cp.parameter_values[p]
+        return build(Reason, rule=r.rule.id, text=r.rule.reason.format_map(values),
+                     effect=self.rule_effect[r.index], facts=read,
+                     source=self.rule_source[r.index])
+
+    def provenance(self, lookups: list[tuple[str, str]], params: list[str],
+                   fired: list[CompiledRule]) -> tuple[list[Provenance], list[str]]:
+        """What the decision rests on, and a warning for each unverified piece."""
+        out: list[Provenance] = []
+        warnings: list[str] = []
+        for table, key in lookups:
+            prov, warning = self.row(table, key)
+            out.append(prov)
+            if warning:
+                warnings.append(warning)
+        names = list(params)
+        for r in fired:
+            names.extend(p for p in r.params if p not in names)
+        for name in names:
+            prov, warning = self._params[name]
+            out.append(prov)
+            if warning:
+                warnings.append(warning)
+        return out, warnings
+
+
+def _effect(rule: m.Rule) -> dict[str, Any]:
+    effect: dict[str, Any] = {}
+    if rule.indicate:
+        effect["indicate"] = rule.indicate
+        if rule.priority:
+            effect["priority"] = rule.priority
+    if rule.block:
+        effect["block"] = list(rule.block)
+    if rule.set:
+        effect["set"] = dict(rule.set)
+    if rule.flag:
+        effect["flag"] = list(rule.flag)
+    if rule.variant:
+        effect["variant"] = rule.variant
+    return effect
