@@ -53,7 +53,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
             chosen = inputs[name]
             ctx.lookups.extend((table, key) for key in (
                 chosen if isinstance(chosen, list) else [chosen]))
-    consulted = _consult(cp, inputs, ctx, on, consult)
+    consulted, consulted_warnings = _consult(cp, inputs, ctx, on, consult)
     for name, derive in cp.derived:
         ctx.facts[name] = derive(ctx)
     fired = [cp.rules[i] for i in matcher.match(ctx.facts)]
@@ -78,6 +78,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
                             {"outcome": outcome, "decision_date": on.isoformat()})
     reasons = [explain.reason(r, ctx.facts, values) for r in effective]
     provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective)
+    warnings = consulted_warnings + warnings
     warnings.extend(w for r in effective if (w := explain.rule_warning[r.index]))
     warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
 
@@ -103,9 +104,14 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 
 
 def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt.date,
-             consult: Consult | None) -> list[Provenance]:
-    """Evaluate the families this policy consults; expose parts of their decisions."""
+             consult: Consult | None) -> tuple[list[Provenance], list[str]]:
+    """Evaluate the families this policy consults; expose parts of their decisions.
+
+    A consulted decision's warnings carry over (prefixed with its policy), so a decision
+    that rests on another's unverified data says so, and its provenance entry is
+    unverified when the consulted decision had any warning."""
     out: list[Provenance] = []
+    warnings: list[str] = []
     for name, spec in cp.policy.consults.items():
         if consult is None:
             raise PolicyError(cp.file, "no-consult", f"consult {name!r} needs an engine")
@@ -113,12 +119,14 @@ def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt
         data = other.as_json()
         for fact, path in spec.expose.items():
             ctx.facts[fact] = _path(data, path)
+        name = f"{other.policy.family}@{other.policy.version}"
         out.append(build(
-            Provenance, kind="policy", name=f"{other.policy.family}@{other.policy.version}",
-            verified=True, source=build(SourceRef, document=other.policy.sha256,
-                                        title=other.policy.title,
-                                        section=f"outcome {other.outcome}")))
-    return out
+            Provenance, kind="policy", name=name,
+            verified=not other.warnings, source=build(SourceRef, document=other.policy.sha256,
+                                                      title=other.policy.title,
+                                                      section=f"outcome {other.outcome}")))
+        warnings.extend(f"{name}: {w}" for w in other.warnings)
+    return out, warnings
 
 
 def _effects(cp: CompiledPolicy, effective: list[CompiledRule],
