@@ -89,3 +89,14 @@ def test_schema_is_draft_07_and_describes_rules() -> None:
     assert "$defs" not in result.stdout
     assert "Rule" in schema["definitions"]
     assert set(schema["required"]) >= {"family", "version", "rules", "inputs", "outcomes"}
+
+
+def test_explain_reads_like_a_report() -> None:
+    result = runner.invoke(app, ["decide", "gravity-matrix", "--case",
+                                 str(ROOT / "examples/gravity-matrix/no-comment-robbery.json"),
+                                 "--on", "2024-05-01", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "blocked  youth_caution  by youth-caution-needs-admission" in result.stdout
+    assert "community_resolution  <- recommended" in result.stdout
+    assert "[youth-caution-needs-admission]" in result.stdout
+    assert "! rests on an unverified row: table 'offences', row 'robbery'" in result.stdout

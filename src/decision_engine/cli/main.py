@@ -66,6 +66,8 @@ def decide(
     role: Annotated[str, typer.Option(help="Actor role recorded with --record.")] = "panel",
     service_area: Annotated[str, typer.Option(help="Service area recorded with --record.")
                             ] = "default",
+    explain: Annotated[bool, typer.Option("--explain", help="Print a readable explanation "
+                                          "instead of JSON.")] = False,
 ) -> None:
     """Evaluate a case and print the decision with its reasons as JSON."""
     from decision_engine.engine import decide as run
@@ -90,6 +92,11 @@ def decide(
         finally:
             store.close()
         out = {"id": ref.id, "seq": ref.seq, "hash": ref.hash, **out}
+    if explain:
+        from decision_engine.cli.render import explain_text
+
+        typer.echo(explain_text(decision))
+        return
     emit(out)
 
 

@@ -1,0 +1,23 @@
+"""The decision's canonical JSON is RFC 8785, byte for byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import rfc8785
+from hypothesis import given, settings
+
+from decision_engine.engine import evaluate
+from decision_engine.policy.registry import Registry
+from tests.strategies import facts_for
+
+REGISTRY = Registry.load()
+POLICY = REGISTRY.get("gravity-matrix", "npcc-2025").policy
+
+
+@settings(max_examples=150, deadline=None)
+@given(facts=facts_for(POLICY))
+def test_canonical_json_is_rfc8785(facts: dict[str, Any]) -> None:
+    d = evaluate("gravity-matrix", facts, dt.date(2025, 6, 1), registry=REGISTRY)
+    assert d.canonical_json() == rfc8785.dumps(d.as_json())
