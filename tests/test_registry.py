@@ -71,11 +71,12 @@ def test_drafts_are_used_only_when_named(policy_root: Path) -> None:
     draft = policy_root / "rules/gravity-matrix/npcc-2027-draft.yaml"
     text = (policy_root / "rules/gravity-matrix/npcc-2025.yaml").read_text()
     draft.write_text(text.replace("version: npcc-2025", "version: npcc-2027-draft"))
-    with (policy_root / "policies.yaml").open("a") as f:
-        f.write("      - version: npcc-2027-draft\n"
-                "        file: rules/gravity-matrix/npcc-2027-draft.yaml\n"
-                "        status: draft\n"
-                "        effective_from: 2027-01-01\n")
+    anchor = "      - version: npcc-2025\n"  # other families may follow gravity-matrix
+    edit(policy_root / "policies.yaml", anchor,
+         "      - version: npcc-2027-draft\n"
+         "        file: rules/gravity-matrix/npcc-2027-draft.yaml\n"
+         "        status: draft\n"
+         "        effective_from: 2027-01-01\n" + anchor)
     registry = Registry.load(policy_root)
     assert registry.select("gravity-matrix", dt.date(2027, 6, 1)).version == "npcc-2025"
     named = registry.select("gravity-matrix", dt.date(2027, 6, 1), "npcc-2027-draft")
