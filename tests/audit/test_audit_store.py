@@ -14,6 +14,7 @@ from audit_support import Made, Raw, RawDecision, decision_json, make_decisions
 
 from decision_engine.audit import (
     AuditValidationError,
+    DecisionEntry,
     RecordFilter,
     RecordNotFound,
     Retention,
@@ -59,6 +60,19 @@ def test_audit_append_chains_records_and_acknowledges_with_ids(
     assert record.service_area == made.service_area and record.actor_role == "officer"
     assert store.head() == (5, refs[-1].hash)
     assert store.verify().ok
+
+
+def test_audit_group_commit_is_all_or_nothing(store: Store, decisions: list[Made]) -> None:
+    entries = [DecisionEntry(m.decision, m.subject, "officer", "o", m.service_area)
+               for m in decisions[:5]]
+    refs = store.append_decisions(entries)
+    assert [r.seq for r in refs] == [1, 2, 3, 4, 5]
+    assert [store.get(r.id).output for r in refs] == [  # type: ignore[union-attr]
+        m.decision.canonical_json().decode() for m in decisions[:5]]
+    bad = [*entries, DecisionEntry(decisions[5].decision, None, "", "o", "north")]
+    with pytest.raises(AuditValidationError):
+        store.append_decisions(bad)
+    assert store.count() == 5 and store.verify().ok
 
 
 def test_audit_identifiers_stay_out_of_the_chain(store: Store, decisions: list[Made]) -> None:
@@ -267,11 +281,13 @@ def test_audit_decision_without_subject(store: Store, decisions: list[Made]) -> 
 
 
 def test_audit_migrations_are_versioned_and_checked(store_url: str, store: Store) -> None:
-    from decision_engine.audit.migrate import applied_versions
+    from decision_engine.audit.migrate import applied_versions, shipped
 
-    assert [v for v, _, _ in applied_versions(store.db)] == [1]
+    versions = [m.version for m in shipped(store.backend)]
+    assert versions[0] == 1
+    assert [v for v, _, _ in applied_versions(store.db)] == versions
     with open_store(store_url) as again:  # re-opening applies nothing
-        assert [v for v, _, _ in applied_versions(again.db)] == [1]
+        assert [v for v, _, _ in applied_versions(again.db)] == versions
     raw = Raw(store_url)
     try:
         raw.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = 1")
@@ -326,3 +342,20 @@ def test_audit_sqlite_refuses_non_durable_settings(tmp_path: Any) -> None:
     with pytest.raises(DurabilityError):
         SQLiteDatabase._assert_durable(conn)
     conn.close()
+
+
+def test_audit_verify_is_consistent_while_others_append(store_url: str, store: Store) -> None:
+    """Verification reads one snapshot: concurrent appends are never reported as tampering."""
+    made = make_decisions(80, seed=9)
+    payloads = [(decision_json(m), m.subject.case_reference) for m in made]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pending = pool.starmap_async(_append_many, [(store_url, payloads[w::2])
+                                                    for w in range(2)])
+        checks = 0
+        while not pending.ready() or checks == 0:
+            result = store.verify()
+            assert result.ok, result
+            checks += 1
+        pending.get()
+    assert store.verify().records == 80

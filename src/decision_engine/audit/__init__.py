@@ -9,6 +9,8 @@ Public API (what the HTTP layer and the CLI use)::
     ref = store.append_decision(decision, subject, actor_role=..., actor_id=...,
                                 service_area=...)          # -> RecordRef(id, seq, hash),
                                                            #    returned after COMMIT
+    refs = store.append_decisions([DecisionEntry(decision, subject, role, id, area), ...])
+                                      # group commit: one transaction, one fsync
     store.append_final(ref.id, "youth_caution", rationale, actor_role=..., actor_id=...,
                        service_area=...)   # rationale required if it departs from the
                                            # recommendation or replaces an earlier final
@@ -58,7 +60,7 @@ from decision_engine.audit.records import (
     VerifyResult,
 )
 from decision_engine.audit.replay import ReplayOptions, ReplayReport, replay
-from decision_engine.audit.store import Store, open_store
+from decision_engine.audit.store import DecisionEntry, Store, open_store
 
 __all__ = [
     "AccessContext",
@@ -68,6 +70,7 @@ __all__ = [
     "Broken",
     "Checkpoint",
     "ConfigError",
+    "DecisionEntry",
     "DurabilityError",
     "RecordFilter",
     "RecordNotFound",

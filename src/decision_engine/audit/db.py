@@ -28,6 +28,17 @@ Params = Sequence[Any]
 _MIGRATION_LOCK_KEY = 0x6465_6175_6469_74  # "deaudit": one advisory lock per database
 
 
+class Snapshot(ABC):
+    """Queries against one consistent, read-only view of the database."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def stream(self, sql: str, params: Params = (), *,
+               batch: int = 2000) -> Generator[Row, None, None]: ...
+
+
 class Database(ABC):
     """A single connection plus the backend-specific behaviour the store relies on.
 
@@ -74,13 +85,21 @@ class Database(ABC):
         """Run a multi-statement migration script inside the current transaction."""
 
     @abstractmethod
-    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
-               raw_text: bool = False) -> Generator[Row, None, None]:
-        """Rows of a large query from a separate connection and one consistent snapshot.
+    @contextmanager
+    def snapshot(self, *, raw_text: bool = False) -> Iterator[Snapshot]:
+        """A read-only transaction on a separate connection: every query made through it
+        sees the same committed state, however many appends happen meanwhile.
 
         ``raw_text`` returns SQLite TEXT as bytes, so verification can report a record
         whose bytes are not valid UTF-8 instead of crashing on it.
         """
+        yield  # type: ignore[misc]  # pragma: no cover
+
+    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
+               raw_text: bool = False) -> Generator[Row, None, None]:
+        """Rows of one large query, from its own snapshot (see :meth:`snapshot`)."""
+        with self.snapshot(raw_text=raw_text) as snap:
+            yield from snap.stream(sql, params, batch=batch)
 
     @abstractmethod
     def after_erasure(self) -> None:
@@ -179,16 +198,17 @@ class SQLiteDatabase(Database):
         ):
             raise AuditError(f"incomplete SQL statement at end of migration: {buffer[:80]!r}")
 
-    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
-               raw_text: bool = False) -> Generator[Row, None, None]:
+    @contextmanager
+    def snapshot(self, *, raw_text: bool = False) -> Iterator[Snapshot]:
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         try:
             if raw_text:
                 conn.text_factory = bytes
-            conn.execute("BEGIN")  # one snapshot for the whole walk (WAL readers)
-            cursor = conn.execute(sql, tuple(params))
-            while rows := cursor.fetchmany(batch):
-                yield from rows
+            # In WAL mode the first read of a transaction fixes its snapshot.
+            conn.execute("BEGIN")
+            snap = _SQLiteSnapshot(conn)
+            snap.query("SELECT 1 FROM chain_head LIMIT 1")
+            yield snap
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -205,6 +225,41 @@ class SQLiteDatabase(Database):
 
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
+
+
+class _SQLiteSnapshot(Snapshot):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    def stream(self, sql: str, params: Params = (), *,
+               batch: int = 2000) -> Generator[Row, None, None]:
+        cursor = self.conn.execute(sql, tuple(params))
+        try:
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
+
+
+class _PostgresSnapshot(Snapshot):
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self.conn = conn
+        self.cursors = 0
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(self.conn.execute(_pg(sql), tuple(params)).fetchall())
+
+    def stream(self, sql: str, params: Params = (), *,
+               batch: int = 2000) -> Generator[Row, None, None]:
+        # A named (server-side) cursor: rows arrive in batches, not all at once.
+        self.cursors += 1
+        with self.conn.cursor(name=f"audit_stream_{self.cursors}") as cursor:
+            cursor.itersize = batch
+            cursor.execute(_pg(sql), tuple(params))
+            yield from cursor
 
 
 class PostgresDatabase(Database):
@@ -259,16 +314,14 @@ class PostgresDatabase(Database):
     def run_script(self, sql: str) -> None:
         self.conn.execute(sql.encode("utf-8"))  # no parameters: several statements allowed
 
-    def stream(self, sql: str, params: Params = (), *, batch: int = 2000,
-               raw_text: bool = False) -> Generator[Row, None, None]:
+    @contextmanager
+    def snapshot(self, *, raw_text: bool = False) -> Iterator[Snapshot]:
         conn = psycopg.connect(self.url.target)
         try:
             conn.isolation_level = IsolationLevel.REPEATABLE_READ
             conn.read_only = True
-            with conn.transaction(), conn.cursor(name="audit_stream") as cursor:
-                cursor.itersize = batch
-                cursor.execute(_pg(sql), tuple(params))
-                yield from cursor
+            with conn.transaction():
+                yield _PostgresSnapshot(conn)
         finally:
             conn.close()
 

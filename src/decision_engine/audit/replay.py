@@ -16,6 +16,7 @@ counts and the decisions that differ. The parent merges and drives a progress ba
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import multiprocessing
 import os
@@ -146,12 +147,19 @@ class ReplayReport:
         }
 
 
+@functools.cache
+def _registry(policies_root: str | None) -> Any:
+    """One registry per root per process, so policies compile once, not once per replay."""
+    from decision_engine.policy.registry import Registry
+
+    return Registry.load(Path(policies_root) if policies_root else None)
+
+
 def core_evaluator(policies_root: str | None, engine: EngineKind) -> Evaluate:
     """Evaluate with the product's engine over the registry at *policies_root*."""
     from decision_engine.engine import evaluate
-    from decision_engine.policy.registry import Registry
 
-    registry = Registry.load(Path(policies_root) if policies_root else None)
+    registry = _registry(policies_root)
 
     def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> dict[str, Any]:
         decision = evaluate(family, facts, on, version, registry=registry, engine=engine)

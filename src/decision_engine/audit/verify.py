@@ -16,7 +16,7 @@ from contextlib import closing
 from typing import Any
 
 from decision_engine.audit.canonical import GENESIS_HASH
-from decision_engine.audit.db import Database
+from decision_engine.audit.db import Database, Snapshot
 from decision_engine.audit.records import (
     COLUMNS,
     KINDS,
@@ -117,11 +117,10 @@ def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
     return prev_seq, prev_hash, count, None
 
 
-def _check_head(db: Database, last_seq: int, last_hash: str) -> Broken | None:
-    row = db.query_one("SELECT seq, hash FROM chain_head WHERE id = 1")
-    if row is None:
+def _check_head(head: Sequence[Any] | None, last_seq: int, last_hash: str) -> Broken | None:
+    if head is None:
         return Broken(last_seq + 1, None, "chain_head row is missing")
-    head_seq, head_hash = int(row[0]), str(row[1])
+    head_seq, head_hash = int(head[0]), str(_txt(head[1]))
     if head_seq > last_seq:
         return Broken(last_seq + 1, None, f"chain head says seq {head_seq} but the chain ends "
                       f"at seq {last_seq}: the newest records were deleted")
@@ -140,16 +139,16 @@ def _txt(value: Any) -> Any:
     return value
 
 
-def _subject_problems(db: Database) -> Generator[str, None, None]:
+def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
     from decision_engine.audit.store import subject_digest
 
-    rows = db.stream(
+    rows = snap.stream(
         "SELECT s.pseudonym, s.salt, s.case_reference, s.date_of_birth, s.monitoring, "
         "s.erased_at, s.erasure_id, r.subject_digest, r.seq, e.pseudonym "
         "FROM subjects s "
         "LEFT JOIN audit_records r ON r.pseudonym = s.pseudonym AND r.kind = 'decision' "
         "LEFT JOIN audit_records e ON e.id = s.erasure_id AND e.kind = 'erasure' "
-        "ORDER BY s.pseudonym", raw_text=True)
+        "ORDER BY s.pseudonym")
     with closing(rows):
         for row in rows:
             (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
@@ -167,29 +166,30 @@ def _subject_problems(db: Database) -> Generator[str, None, None]:
                            "match the digest chained with the decision (altered or swapped)")
             elif erasure_id is None or erased_pseudonym != pseudonym:
                 yield f"subject {pseudonym}: marked erased but no matching erasure record"
-    orphans = db.stream(
+    orphans = snap.stream(
         "SELECT r.seq, r.pseudonym FROM audit_records r LEFT JOIN subjects s "
         "ON s.pseudonym = r.pseudonym WHERE r.kind = 'decision' AND r.pseudonym IS NOT NULL "
-        f"AND s.pseudonym IS NULL ORDER BY r.seq LIMIT {_MAX_SUBJECT_PROBLEMS}",
-        raw_text=True)
+        f"AND s.pseudonym IS NULL ORDER BY r.seq LIMIT {_MAX_SUBJECT_PROBLEMS}")
     with closing(orphans):
         for seq, pseudonym in orphans:
             yield f"decision seq {seq}: subject row for pseudonym {_txt(pseudonym)} was deleted"
 
 
 def verify_store(db: Database, against: Sequence[Checkpoint] = ()) -> VerifyResult:
-    """Full verification of the store behind *db*."""
-    rows = db.stream(f"SELECT {', '.join(COLUMNS)} FROM audit_records ORDER BY seq",
-                     raw_text=True)
-    with closing(rows):
-        last_seq, last_hash, count, broken = walk(rows, against)
-    if broken is None:
-        broken = _check_head(db, last_seq, last_hash)
-    problems: list[str] = []
-    with closing(_subject_problems(db)) as found:
-        for problem in found:
-            problems.append(problem)
-            if len(problems) >= _MAX_SUBJECT_PROBLEMS:
-                break
+    """Full verification of the store behind *db*, all from one snapshot, so appends
+    made meanwhile by other processes cannot be mistaken for tampering."""
+    with db.snapshot(raw_text=True) as snap:
+        heads = snap.query("SELECT seq, hash FROM chain_head WHERE id = 1")
+        rows = snap.stream(f"SELECT {', '.join(COLUMNS)} FROM audit_records ORDER BY seq")
+        with closing(rows):
+            last_seq, last_hash, count, broken = walk(rows, against)
+        if broken is None:
+            broken = _check_head(heads[0] if heads else None, last_seq, last_hash)
+        problems: list[str] = []
+        with closing(_subject_problems(snap)) as found:
+            for problem in found:
+                problems.append(problem)
+                if len(problems) >= _MAX_SUBJECT_PROBLEMS:
+                    break
     return VerifyResult(records=count, head_seq=last_seq, head_hash=last_hash, broken=broken,
                         subject_problems=tuple(problems))

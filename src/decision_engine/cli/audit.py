@@ -170,12 +170,14 @@ def checkpoint(
     if out.exists() and not force:
         fail(f"--out: {out} exists; checkpoints are evidence, use a new name or --force")
     with _store(database_url) as store:
-        if not skip_verify:
+        if skip_verify:
+            cp = store.checkpoint()
+        else:
             result = store.verify()
             if not result.ok:
                 fail(f"chain does not verify, not checkpointing it: {result.broken or ''} "
                      f"{'; '.join(result.subject_problems)}", code=1)
-        cp = store.checkpoint()
+            cp = store.checkpoint(result)  # exactly the head that was verified
     try:
         out.write_bytes(canonical(cp.to_json()) + b"\n")
     except OSError as exc:
