@@ -230,8 +230,11 @@ def _chunks(lo: int, hi: int, width: int) -> list[tuple[int, int]]:
 
 def replay(store: Store, flt: RecordFilter, options: ReplayOptions, access: AccessContext, *,
            on_item: Callable[[ReplayItem], None] | None = None,
-           progress: bool = True) -> ReplayReport:
-    """Replay the decisions *flt* selects; ``on_item`` receives each reported decision.
+           progress: bool = True,
+           on_progress: Callable[[int, int], None] | None = None) -> ReplayReport:
+    """Replay the decisions *flt* selects; ``on_item`` receives each reported decision
+    and ``on_progress(processed, selected)`` is called once counted and after each chunk
+    (the HTTP service's job status uses it).
 
     The access is logged (action ``replay``) before any decision is read.
     """
@@ -251,6 +254,8 @@ def replay(store: Store, flt: RecordFilter, options: ReplayOptions, access: Acce
         f"SELECT count(*), min(seq), max(seq) FROM audit_records WHERE {where}", params)
     assert row is not None
     report.selected = int(row[0])
+    if on_progress is not None:
+        on_progress(0, report.selected)
     started = time.perf_counter()
     if report.selected:
         chunks = _chunks(int(row[1]), int(row[2]), max(1, options.chunk))
@@ -263,6 +268,8 @@ def replay(store: Store, flt: RecordFilter, options: ReplayOptions, access: Acce
             for chunk in results:
                 report.merge(chunk)
                 bar.update(chunk.processed)
+                if on_progress is not None:
+                    on_progress(report.processed, report.selected)
                 if on_item is not None:
                     for item in chunk.items:
                         on_item(item)

@@ -1,0 +1,104 @@
+"""The ASGI application: ``create_app()`` builds it (uvicorn runs it as a factory).
+
+Start-up opens the store (migrating it and asserting durable commits) and loads the
+policy registry, so a misconfigured deployment fails to start instead of failing
+requests. Each uvicorn worker process builds its own app and services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api import problems
+from api.examples import case_examples
+from api.limits import BodyLimit
+from api.routes import decisions, exports, health, index, policies, replays
+from api.services import Services
+from api.settings import Settings
+from decision_engine.policy.registry import Registry, default_root
+
+DESCRIPTION = """\
+Evaluate youth-justice cases against versioned policies, record every decision in a
+hash-chained audit store, and read, finalise and replay recorded decisions.
+
+**Authentication**: every `/v1` call needs `Authorization: Bearer <API key>`; keys are
+issued with `decision-engine credentials create`. What each role may call is listed in
+`docs/api.md`. **Errors** are RFC 9457 `application/problem+json` naming the field.
+**Reads** of stored decisions are logged with the `X-Justification` header.
+"""
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None
+               ) -> FastAPI:
+    """The app; pass *services* to share an already opened store (tests, benchmarks)."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    owned = services is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            app.state.services = Services.open(settings, registry=registry)
+        app.state.services.jobs.start()
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+            else:
+                app.state.services.jobs.stop()
+
+    # Families and examples shape the OpenAPI document, so they are read here, before
+    # the lifespan opens the store.
+    registry = services.registry if services else Registry.load(settings.policy_root)
+    families = registry.families()
+    root: Path = registry.root if registry else default_root()
+
+    app = FastAPI(title="decision-engine", version="1", description=DESCRIPTION,
+                  lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
+                  redoc_url=None, separate_input_output_schemas=True)
+    if services is not None:
+        app.state.services = services
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(index.router)
+    app.include_router(decisions.build_router(families, case_examples(root, families)))
+    app.include_router(replays.router)
+    app.include_router(exports.router)
+    app.include_router(policies.router)
+    _problem_content_types(app)
+    return app
+
+
+def _problem_content_types(app: FastAPI) -> None:
+    """Declare error responses as application/problem+json only, in the OpenAPI document
+    (FastAPI also lists application/json for a response ``model``)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status != "422" and problems.MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+                    if status == "422":  # FastAPI's own validation schema → ours
+                        response["content"] = {problems.MEDIA_TYPE: {
+                            "schema": {"$ref": "#/components/schemas/Problem"}}}
+                        response["description"] = "Invalid request or input"
+        components = schema.get("components", {}).get("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,149 @@
+"""Who may call what: the role matrix and the one dependency that enforces it.
+
+Every route except ``/``, ``/healthz``, ``/readyz`` and the OpenAPI pages declares an
+action with :func:`require`; the dependency authenticates the bearer key (401 problem
+otherwise) and checks the action against :data:`MATRIX` (403 problem otherwise).
+Creating a decision is further limited by family (:data:`FAMILY_ROLES`), and reading,
+finalising or replaying a stored one by the decision's family and service area
+(:meth:`Principal.may_see`): a stored decision the credential may not see is answered
+404, as if it did not exist, so neither its existence nor its area leaks.
+``docs/api.md`` prints this matrix; ``tests/api/test_access.py`` checks every pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.credentials import ROLES, Credential, Role
+from api.problems import ProblemError, field_problem
+from api.services import Services, get_services
+
+Action = Literal[
+    "decisions.create", "decisions.read", "decisions.final", "decisions.replay",
+    "replays.create", "replays.read", "exports.read", "policies.read",
+]
+
+OPERATIONAL: frozenset[Role] = frozenset({"panel", "court_officer", "case_manager", "custody"})
+OVERSIGHT: frozenset[Role] = frozenset({"auditor", "policy_admin"})
+
+MATRIX: dict[Action, frozenset[Role]] = {
+    # record a recommendation (and only for the families in FAMILY_ROLES)
+    "decisions.create": OPERATIONAL,
+    # read one stored decision: its own families for operational roles, any for auditors
+    "decisions.read": OPERATIONAL | {"auditor"},
+    # the final outcome, by the role that records that family's decisions
+    "decisions.final": OPERATIONAL,
+    # re-evaluate stored decisions (reproduce, or what-if against another version)
+    "decisions.replay": OVERSIGHT,
+    "replays.create": OVERSIGHT,
+    "replays.read": OVERSIGHT,
+    # export stored decisions (CSV or JSON Lines)
+    "exports.read": frozenset({"auditor"}),
+    # policies are published law and guidance: every role may read them
+    "policies.read": frozenset(ROLES),
+}
+
+FAMILY_ROLES: dict[str, frozenset[Role]] = {
+    "gravity-matrix": frozenset({"panel"}),
+    "oocd-pathways": frozenset({"court_officer"}),
+    "enhanced-case-management": frozenset({"case_manager"}),
+    "contact-frequency": frozenset({"case_manager"}),
+    "pace-transfer": frozenset({"custody"}),
+}
+"""Which operational role records decisions of each family. A family missing here can
+be read and replayed by oversight roles but recorded by nobody until it is added."""
+
+JUSTIFICATION_REQUIRED: frozenset[Role] = OVERSIGHT
+"""Roles that must say why they read stored decisions (``X-Justification``); for the
+operational roles reading their own families' decisions it defaults to case work."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    credential: Credential
+
+    @property
+    def role(self) -> Role:
+        return self.credential.role
+
+    @property
+    def service_area(self) -> str:
+        return self.credential.service_area
+
+    @property
+    def actor_id(self) -> str:
+        return self.credential.actor_id
+
+    def may_create(self, family: str) -> bool:
+        return self.role in FAMILY_ROLES.get(family, frozenset())
+
+    def may_see(self, family: str | None, service_area: str) -> bool:
+        """Whether a stored decision of *family* in *service_area* is visible at all."""
+        if service_area != self.service_area:
+            return False
+        if self.role in OVERSIGHT:
+            return True
+        return family is not None and self.may_create(family)
+
+    def justification(self, given: str | None) -> str:
+        """The justification to log for a read: the one given, or the default for
+        operational roles; oversight roles must give one."""
+        if given is not None and given.strip():
+            return given.strip()
+        if self.role in JUSTIFICATION_REQUIRED:
+            raise field_problem(422, "invalid-request", "Invalid request",
+                                "header.X-Justification",
+                                f"is required for the {self.role} role: say why these "
+                                "decisions are being read (it is logged)")
+        return f"case work ({self.role})"
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `decision-engine "
+                     "credentials create`, sent as `Authorization: Bearer de_...`.")
+
+_UNAUTHENTICATED = {"WWW-Authenticate": 'Bearer realm="decision-engine"'}
+
+
+def authenticate(
+    services: Annotated[Services, Depends(get_services)],
+    sent: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if sent is None:
+        raise ProblemError(401, "unauthenticated", "Unauthenticated",
+                           "send an API key as 'Authorization: Bearer de_...'",
+                           headers=_UNAUTHENTICATED)
+    credential = services.credentials.authenticate(sent.credentials)
+    if credential is None:
+        raise ProblemError(401, "unauthenticated", "Unauthenticated",
+                           "the API key is not valid or has been revoked",
+                           headers=_UNAUTHENTICATED)
+    return Principal(credential)
+
+
+def require(action: Action) -> Callable[..., Principal]:
+    """Dependency: an authenticated principal whose role may perform *action*."""
+    allowed = MATRIX[action]
+
+    def dependency(request: Request, services: Annotated[Services, Depends(get_services)],
+                   principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in allowed:
+            raise ProblemError(403, "forbidden", "Forbidden",
+                               f"the {principal.role} role may not perform {action}")
+        if action == "decisions.create":
+            family = str(request.path_params.get("family", ""))
+            # An unknown family is the route's 404, not a 403 here.
+            if family in services.families and not principal.may_create(family):
+                raise ProblemError(403, "forbidden", "Forbidden",
+                                   f"the {principal.role} role may not record {family} "
+                                   "decisions")
+        return principal
+
+    dependency.__name__ = f"require_{action.replace('.', '_')}"
+    return dependency

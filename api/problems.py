@@ -1,0 +1,195 @@
+"""RFC 9457 problem details: every error the service returns, in one shape.
+
+A client gets ``application/problem+json`` with a stable ``type``, the HTTP ``status``,
+a one-sentence ``detail`` for a person, and ``errors`` naming each failing field as
+``<location>.<path>`` (``body.case.facts.offence``, ``query.format``,
+``header.X-Justification``). Nothing else leaks: no tracebacks, no exception class
+names, no echoed values (an echoed date of birth would end up in client logs).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from decision_engine.audit.errors import AuditValidationError, RecordNotFound
+from decision_engine.errors import InputError
+
+log = logging.getLogger("api")
+
+MEDIA_TYPE = "application/problem+json"
+_TYPE = "urn:decision-engine:problem:"
+
+
+class FieldError(BaseModel):
+    """One failing field: where it is and what is wrong with it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str = Field(description="Location and path, e.g. `body.case.facts.offence`.")
+    detail: str = Field(description="What is wrong, as a sentence.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "type": "urn:decision-engine:problem:invalid-input", "title": "Invalid input",
+        "status": 422, "detail": "body.case.facts.offence: not a known value",
+        "instance": "/v1/decisions/gravity-matrix",
+        "errors": [{"field": "body.case.facts.offence", "detail": "not a known value"}]}})
+
+    type: str = Field(description="Stable identifier of the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path.")
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem; handled in one place (:func:`install`)."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str,
+                 errors: Iterable[FieldError] = (), headers: Mapping[str, str] | None = None,
+                 ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+
+
+def field_problem(status: int, slug: str, title: str, field: str, why: str) -> ProblemError:
+    """A problem about one field; ``detail`` repeats the field so one line says it all."""
+    return ProblemError(status, slug, title, f"{field}: {why}", [FieldError(field=field,
+                                                                             detail=why)])
+
+
+def not_found(what: str, field: str) -> ProblemError:
+    return field_problem(404, "not-found", "Not found", field, f"no {what} with that id is "
+                         "visible to this credential")
+
+
+def problem_response(status: int, slug: str, title: str, detail: str, instance: str | None,
+                     errors: Sequence[FieldError] = (),
+                     headers: Mapping[str, str] | None = None) -> Response:
+    body = Problem(type=_TYPE + slug, title=title, status=status, detail=detail,
+                   instance=instance, errors=list(errors))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status,
+                        media_type=MEDIA_TYPE, headers=dict(headers or {}))
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problems a route can answer with."""
+    descriptions = {400: "Malformed request", 401: "Missing or invalid credentials",
+                    403: "This role may not call this route", 404: "Not found",
+                    409: "Conflict", 413: "Body too large", 422: "Invalid input",
+                    503: "Not ready"}
+    return {s: {"model": Problem, "description": descriptions.get(s, "Problem"),
+                "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for s in statuses}
+
+
+def _loc(loc: Sequence[Any]) -> str:
+    """``('body', 'case', 'facts', 'offence')`` → ``body.case.facts.offence``."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "header" and len(parts) > 1:
+        parts[1] = "-".join(w.capitalize() if w != "x" else "X" for w in
+                            parts[1].replace("_", "-").split("-"))
+    return ".".join(parts) or "body"
+
+
+def _sentence(message: str) -> str:
+    return message[:1].lower() + message[1:] if message else "is invalid"
+
+
+def _validation(request: Request, exc: RequestValidationError) -> Response:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(400, "malformed-json", "Malformed JSON",
+                                "body: the request body is not valid JSON",
+                                request.url.path, [FieldError(field="body",
+                                                              detail="is not valid JSON")])
+    fields = []
+    for e in errors[:20]:
+        loc = e.get("loc", ())
+        # FastAPI reports the whole body as ("body",) when it is missing or not an object.
+        why = _sentence(str(e.get("msg", "is invalid")))
+        if e.get("type") == "extra_forbidden":
+            why = "is not a known field"
+        elif e.get("type") == "missing":
+            why = "is required"
+        fields.append(FieldError(field=_loc(loc), detail=why))
+    first = fields[0] if fields else FieldError(field="body", detail="is invalid")
+    more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
+    return problem_response(422, "invalid-request", "Invalid request",
+                            f"{first.field}: {first.detail}{more}", request.url.path, fields)
+
+
+_HTTP_SLUGS = {404: ("not-found", "Not found"), 405: ("method-not-allowed",
+                                                      "Method not allowed"),
+               415: ("unsupported-media-type", "Unsupported media type")}
+
+
+def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "Request failed"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 500 else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no route for {request.method} {request.url.path}"
+    return problem_response(exc.status_code, slug, title, detail, request.url.path,
+                            headers=exc.headers)
+
+
+def _problem(request: Request, exc: ProblemError) -> Response:
+    return problem_response(exc.status, exc.slug, exc.title, exc.detail, request.url.path,
+                            exc.errors, exc.headers)
+
+
+def _input(request: Request, exc: InputError) -> Response:
+    field = f"body.case.{exc.field}"
+    return problem_response(422, "invalid-input", "Invalid input", f"{field}: {exc.why}",
+                            request.url.path, [FieldError(field=field, detail=exc.why)])
+
+
+AUDIT_FIELDS = {"justification": "header.X-Justification", "rationale": "body.rationale",
+                "final_outcome": "body.final_outcome"}
+
+
+def _audit(request: Request, exc: AuditValidationError) -> Response:
+    field = AUDIT_FIELDS.get(exc.field, f"body.{exc.field}")
+    return problem_response(422, "invalid-input", "Invalid input", f"{field}: {exc.why}",
+                            request.url.path, [FieldError(field=field, detail=exc.why)])
+
+
+def _missing(request: Request, exc: RecordNotFound) -> Response:
+    return problem_response(404, "not-found", "Not found", "no decision with that id is "
+                            "visible to this credential", request.url.path,
+                            [FieldError(field="path.decision_id", detail="not found")])
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    # The class name only: messages and tracebacks may carry case data.
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return problem_response(500, "internal", "Internal error",
+                            "the service failed to handle this request; nothing was recorded "
+                            "unless a record id was returned", request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through problem details."""
+    handlers: list[tuple[type[Exception], Any]] = [
+        (RequestValidationError, _validation), (StarletteHTTPException, _http),
+        (ProblemError, _problem), (InputError, _input), (AuditValidationError, _audit),
+        (RecordNotFound, _missing), (Exception, _unexpected)]
+    for exc_class, handler in handlers:
+        app.add_exception_handler(exc_class, handler)

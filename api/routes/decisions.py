@@ -1,0 +1,234 @@
+"""``/v1/decisions``: evaluate and record, read, record the final outcome, replay one.
+
+Routes are plain ``def``: FastAPI runs them in its thread pool, the engine serialises
+durable-rules behind its process lock and the store serialises its connection, so a
+worker process is safe with many request threads; throughput comes from worker
+processes (``decision-engine serve --workers N``).
+"""
+
+# No "from __future__ import annotations": the family path type is built at run time
+# (its enum lists the registered families) and FastAPI must see it as an object.
+import datetime as dt
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Response
+
+from api.auth import Principal
+from api.deps import (
+    Creator,
+    DecisionId,
+    Finaliser,
+    Justification,
+    Reader,
+    Replayer,
+    ServicesDep,
+)
+from api.examples import FINAL_EXAMPLES, REPLAY_EXAMPLES
+from api.models import (
+    Actor,
+    DecisionCreate,
+    DecisionRecorded,
+    DecisionReplay,
+    FieldChange,
+    FinalCreate,
+    FinalDecision,
+    ReplayCreate,
+    StoredDecision,
+)
+from api.problems import field_problem, not_found, problem_responses
+from api.services import Services
+from decision_engine.audit import AuditRecord
+from decision_engine.audit.replay import replay_rows
+from decision_engine.engine import Decision, decide, evaluate
+from decision_engine.errors import UnknownPolicyError
+
+_LATEST_DECISION_DAY = dt.timedelta(days=1)
+"""Decision dates may be up to a day ahead of UTC today (time zones), never later."""
+
+
+def _final(record: AuditRecord) -> FinalDecision:
+    detail = record.detail_obj
+    return FinalDecision(
+        id=record.id, seq=record.seq, hash=record.hash, decision_id=str(record.ref_id),
+        recorded_at=record.recorded_at,
+        recorded_by=Actor(role=record.actor_role, actor_id=record.actor_id),
+        final_outcome=str(record.outcome),
+        recommended_outcome=detail.get("recommended_outcome"),
+        departs_from_recommendation=bool(detail.get("departs_from_recommendation")),
+        rationale=detail.get("rationale"), supersedes=detail.get("supersedes"))
+
+
+def _visible(services: Services, principal: Principal, decision_id: str) -> AuditRecord:
+    """The stored decision if this credential may see it (unlogged), else 404."""
+    record = services.store.get(decision_id, principal.service_area)
+    if (record is None or record.kind != "decision"
+            or not principal.may_see(record.family, record.service_area)):
+        raise not_found("decision", "path.decision_id")
+    return record
+
+
+def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) -> APIRouter:
+    router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+    family_path = Annotated[str, Path(
+        pattern=r"^[a-z][a-z0-9-]{0,63}$", description="Policy family.",
+        json_schema_extra={"enum": families} if families else None)]
+
+    @router.post(
+        "/{family}", status_code=201, response_model=DecisionRecorded,
+        operation_id="create_decision", summary="Evaluate a case and record the decision",
+        responses=problem_responses(400, 401, 403, 404, 413, 422))
+    def create_decision(
+        family: family_path,
+        body: Annotated[DecisionCreate, Body(openapi_examples=case_examples)],
+        principal: Creator, services: ServicesDep,
+    ) -> Response:
+        """Evaluate the case under the policy version in force on the decision date (or
+        the named version), record it in the audit chain, and return it with its id.
+        201 only after the record is committed."""
+        if family not in services.families:
+            raise field_problem(404, "not-found", "Not found", "path.family",
+                                f"no policy family {family!r}; known: "
+                                f"{', '.join(sorted(services.families))}")
+        today = dt.datetime.now(dt.UTC).date()
+        on = body.decision_date or today
+        if on > today + _LATEST_DECISION_DAY:
+            raise field_problem(422, "invalid-request", "Invalid request",
+                                "body.decision_date", "is in the future")
+        try:
+            subject, decision = decide(family, body.case, on, body.policy_version,
+                                       registry=services.registry)
+        except UnknownPolicyError as exc:
+            field = "body.policy_version" if body.policy_version else "body.decision_date"
+            raise field_problem(422, "invalid-input", "Invalid input", field,
+                                str(exc)) from None
+        ref = services.recorder.append_decision(
+            decision, subject, actor_role=principal.role, actor_id=principal.actor_id,
+            service_area=principal.service_area)
+        payload = (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":' + str(ref.seq).encode()
+                   + b',"hash":"' + ref.hash.encode() + b'","service_area":'
+                   + json.dumps(principal.service_area).encode() + b',"decision":'
+                   + decision.model_dump_json().encode() + b"}")
+        return Response(payload, status_code=201, media_type="application/json",
+                        headers={"Location": f"/v1/decisions/{ref.id}"})
+
+    @router.get(
+        "/{decision_id}", response_model=StoredDecision, operation_id="get_decision",
+        summary="Read a stored decision (the read is logged)",
+        responses=problem_responses(401, 403, 404, 422))
+    def get_decision(decision_id: DecisionId, principal: Reader, services: ServicesDep,
+                     x_justification: Justification = None) -> StoredDecision:
+        """The decision as recorded, with its final outcome(s). The access is logged in
+        the audit chain (actor, time, justification) before anything is returned."""
+        why = principal.justification(x_justification)
+        # Logs the access first; RecordNotFound (→ 404) covers other service areas.
+        record = services.store.read(decision_id, actor_role=principal.role,
+                                     actor_id=principal.actor_id,
+                                     service_area=principal.service_area, justification=why)
+        if record.kind != "decision" or not principal.may_see(record.family,
+                                                               record.service_area):
+            raise not_found("decision", "path.decision_id")
+        finals = [_final(r) for r in services.store.finals_for(decision_id)]
+        return StoredDecision(
+            id=record.id, seq=record.seq, hash=record.hash, recorded_at=record.recorded_at,
+            service_area=record.service_area,
+            recorded_by=Actor(role=record.actor_role, actor_id=record.actor_id),
+            family=str(record.family), policy_version=str(record.policy_version),
+            policy_sha256=str(record.policy_sha256),
+            decision_date=dt.date.fromisoformat(str(record.decision_date)),
+            recommended_outcome=str(record.outcome),
+            decision=Decision.model_validate_json(str(record.output)),
+            final=finals[-1] if finals else None, finals=finals)
+
+    @router.post(
+        "/{decision_id}/final", status_code=201, response_model=FinalDecision,
+        operation_id="record_final_decision", summary="Record the final outcome",
+        responses=problem_responses(400, 401, 403, 404, 413, 422))
+    def record_final(decision_id: DecisionId,
+                     body: Annotated[FinalCreate, Body(openapi_examples=FINAL_EXAMPLES)],
+                     principal: Finaliser, services: ServicesDep) -> FinalDecision:
+        """The final outcome chosen for a recorded recommendation. A rationale is required
+        when it departs from the recommendation or replaces an earlier final outcome; the
+        recorded decision itself is never altered."""
+        record = _visible(services, principal, decision_id)
+        outcomes = _outcomes(services, record)
+        if body.final_outcome not in outcomes:
+            raise field_problem(422, "invalid-input", "Invalid input", "body.final_outcome",
+                                f"is not an outcome of {record.family} "
+                                f"{record.policy_version}; expected one of "
+                                f"{', '.join(outcomes)}")
+        ref = services.store.append_final(
+            decision_id, body.final_outcome, body.rationale, actor_role=principal.role,
+            actor_id=principal.actor_id, service_area=principal.service_area)
+        stored = services.store.get(ref.id, principal.service_area)
+        assert stored is not None
+        return _final(stored)
+
+    @router.post(
+        "/{decision_id}/replay", response_model=DecisionReplay,
+        operation_id="replay_decision", summary="Re-evaluate one stored decision",
+        responses=problem_responses(400, 401, 403, 404, 413, 422))
+    def replay_decision(
+        decision_id: DecisionId, principal: Replayer, services: ServicesDep,
+        body: Annotated[ReplayCreate | None, Body(openapi_examples=REPLAY_EXAMPLES)] = None,
+        x_justification: Justification = None,
+    ) -> DecisionReplay:
+        """Reproduce the decision under its recorded version (it must be byte-identical)
+        or evaluate it under ``target_version`` to see what that version would decide.
+        Logged as a replay access before the decision is read."""
+        why = principal.justification(x_justification)
+        target = body.target_version if body else None
+        services.store.log_access(
+            actor_role=principal.role, actor_id=principal.actor_id,
+            service_area=principal.service_area, justification=why, action="replay",
+            record_ids=[decision_id],
+            query={"mode": "impact" if target else "reproduce",
+                   **({"target_version": target} if target else {})})
+        record = _visible(services, principal, decision_id)
+        if target is not None:
+            try:
+                services.registry.get(str(record.family), target)
+            except UnknownPolicyError as exc:
+                raise field_problem(422, "invalid-input", "Invalid input",
+                                    "body.target_version", str(exc)) from None
+        return _replay_one(services, record, target)
+
+    return router
+
+
+def _outcomes(services: Services, record: AuditRecord) -> list[str]:
+    try:
+        pv = services.registry.get(str(record.family), str(record.policy_version))
+    except UnknownPolicyError:
+        # The version is no longer registered: accept the outcomes it recorded.
+        return sorted(Decision.model_validate_json(str(record.output)).outcomes)
+    return list(pv.policy.outcomes)
+
+
+def _replay_one(services: Services, record: AuditRecord, target: str | None) -> DecisionReplay:
+    registry = services.registry
+
+    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> dict[str, Any]:
+        return evaluate(family, facts, on, version, registry=registry).model_dump(mode="json")
+
+    row = (record.seq, record.id, record.pseudonym, record.family, record.policy_version,
+           record.decision_date, record.outcome, record.input, record.output)
+    result = replay_rows([row], run, target)
+    item = result.items[0] if result.items else None
+    replayed = next(iter(result.transitions))[2] if result.transitions else None
+    status: Literal["reproduced", "differs", "unchanged", "changed", "error"]
+    if item is not None:
+        status = item.status
+    elif target is not None:
+        status = "unchanged"
+    else:
+        status = "reproduced"
+    return DecisionReplay(
+        decision_id=record.id, mode="impact" if target else "reproduce",
+        status=status, family=str(record.family),
+        decision_date=dt.date.fromisoformat(str(record.decision_date)),
+        recorded_version=str(record.policy_version),
+        replay_version=target or str(record.policy_version),
+        recorded_outcome=str(record.outcome), replayed_outcome=replayed,
+        diffs=[FieldChange(**d.to_json()) for d in item.diffs] if item else [],
+        error=item.error if item else None)

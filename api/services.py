@@ -1,0 +1,50 @@
+"""What a worker process holds for its lifetime: the store, the registry, credentials
+and the replay job queue. Built once at start-up (so a bad database URL, a store that is
+not durable or a policy whose hash does not match fails the start, not a request) and
+reached from routes through :func:`get_services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from api.credentials import Credentials
+from api.jobs import ReplayJobs
+from api.recorder import Recorder
+from api.settings import Settings
+from decision_engine.audit import Store, open_store
+from decision_engine.policy.registry import Registry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    registry: Registry
+    credentials: Credentials
+    jobs: ReplayJobs
+    recorder: Recorder
+    families: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def open(cls, settings: Settings, *, store: Store | None = None,
+             registry: Registry | None = None) -> Services:
+        registry = registry or Registry.load(settings.policy_root)
+        store = store or open_store(settings.database_url)
+        return cls(settings=settings, store=store, registry=registry,
+                   credentials=Credentials(store.db,
+                                           cache_seconds=settings.credential_cache_seconds),
+                   jobs=ReplayJobs(store, registry.root, max_items=settings.replay_max_items),
+                   recorder=Recorder(store, group_commit=settings.group_commit),
+                   families=frozenset(registry.families()))
+
+    def close(self) -> None:
+        self.jobs.stop()
+        self.recorder.close()
+        self.store.close()
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services

@@ -1,0 +1,63 @@
+-- The HTTP service's own tables: API credentials and bulk replay jobs.
+-- They live beside the audit chain but outside it: nothing here is hashed or chained,
+-- so issuing or revoking a credential, or a job's progress, never touches the chain.
+
+-- Only a SHA-256 of each secret is kept (the secret is 256 random bits, so a plain
+-- hash is enough). A credential is revoked, never deleted or altered otherwise.
+CREATE TABLE api_credentials (
+    key_id        TEXT PRIMARY KEY,
+    secret_sha256 TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('panel', 'court_officer', 'case_manager',
+                                                'custody', 'auditor', 'policy_admin')),
+    service_area  TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    revoked_at    TEXT,
+    revoked_by    TEXT
+);
+
+CREATE FUNCTION api_credentials_revoke_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'api_credentials: rows are revoked, never deleted';
+    END IF;
+    IF NEW.key_id IS DISTINCT FROM OLD.key_id
+       OR NEW.secret_sha256 IS DISTINCT FROM OLD.secret_sha256
+       OR NEW.name IS DISTINCT FROM OLD.name
+       OR NEW.role IS DISTINCT FROM OLD.role
+       OR NEW.service_area IS DISTINCT FROM OLD.service_area
+       OR NEW.created_at IS DISTINCT FROM OLD.created_at
+       OR NEW.created_by IS DISTINCT FROM OLD.created_by
+       OR OLD.revoked_at IS NOT NULL
+       OR NEW.revoked_at IS NULL
+       OR NEW.revoked_by IS NULL THEN
+        RAISE EXCEPTION 'api_credentials: the only permitted change is revocation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER api_credentials_revoke_only BEFORE UPDATE OR DELETE ON api_credentials
+    FOR EACH ROW EXECUTE FUNCTION api_credentials_revoke_only();
+
+-- A bulk replay runs in the worker process that accepted it; its state is kept here so
+-- that any worker can answer GET /v1/replays/{id}. heartbeat_at tells a live job from
+-- one whose worker stopped.
+CREATE TABLE api_replay_jobs (
+    id           TEXT PRIMARY KEY,
+    service_area TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+    request      TEXT NOT NULL,
+    selected     INTEGER,
+    processed    INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL,
+    started_at   TEXT,
+    finished_at  TEXT,
+    heartbeat_at TEXT NOT NULL,
+    result       TEXT,
+    error        TEXT
+);
+
+CREATE INDEX api_replay_jobs_area ON api_replay_jobs (service_area, created_at);
