@@ -88,3 +88,28 @@ def test_audit_retention_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (tmp_path / "bad.toml").write_text("x = 1\n")
     with pytest.raises(ConfigError):
         load_retention(tmp_path / "bad.toml")
+
+
+def test_audit_parse_canonical_accepts_only_rfc8785() -> None:
+    from decision_engine.audit.canonical import parse_canonical
+
+    assert parse_canonical(b'{"a":[1,true,null,"\\u001f\xc3\xa9"]}')[1] is True
+    value, simple = parse_canonical(b'{"a":1.5}')
+    assert value == {"a": 1.5} and simple is False
+    assert parse_canonical("{\"\U0001f600\":1,\"\ufb01\":2}".encode())[1] is False
+    for bad in (b'{"b":1,"a":2}', b'{"a": 1}', b'{"a":1.0}', b'{"a":NaN}', b'{"a":1e2}',
+                "{\"\ufb01\":2,\"\U0001f600\":1}".encode()):
+        with pytest.raises(ValueError):
+            parse_canonical(bad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | texts
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=20))
+def test_audit_canonical_fast_is_rfc8785(value: Any) -> None:
+    from decision_engine.audit.canonical import canonical_fast
+
+    assert canonical_fast(value) == rfc8785.dumps(value)

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
-from decision_engine.audit.canonical import GENESIS_HASH, canonical, sha256_hex
+from decision_engine.audit.canonical import (
+    GENESIS_HASH,
+    canonical,
+    canonical_fast,
+    fast_json,
+    parse_canonical,
+    sha256_hex,
+)
 from decision_engine.audit.config import Retention, database_url
 from decision_engine.audit.db import Database, open_database
 from decision_engine.audit.errors import AuditValidationError, RecordNotFound
@@ -97,9 +104,9 @@ def subject_digest(salt: str, case_reference: str, date_of_birth: str | None,
     pseudonyms are detected. The salt is erased with the identifiers, after which the
     digest is a random-looking value that reveals nothing.
     """
-    return sha256_hex(canonical({"salt": salt, "case_reference": case_reference,
-                                 "date_of_birth": date_of_birth,
-                                 "monitoring": dict(monitoring)}))
+    return sha256_hex(canonical_fast({"salt": salt, "case_reference": case_reference,
+                                      "date_of_birth": date_of_birth,
+                                      "monitoring": dict(monitoring)}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +146,11 @@ def _parse_decision(decision: DecisionLike) -> dict[str, str]:
     """The columns a decision contributes, from its canonical JSON."""
     raw = decision.canonical_json()
     try:
-        obj = json.loads(raw)
+        obj, simple = parse_canonical(raw)
     except (TypeError, ValueError):
-        raise AuditValidationError("decision", "canonical_json() is not JSON") from None
-    if not isinstance(obj, dict) or canonical(obj) != raw:
-        raise AuditValidationError("decision", "canonical_json() is not an RFC 8785 object")
+        raise AuditValidationError("decision", "canonical_json() is not RFC 8785 JSON") from None
+    if not isinstance(obj, dict):
+        raise AuditValidationError("decision", "canonical_json() is not a JSON object")
     policy = obj.get("policy")
     facts = obj.get("input")
     if not isinstance(policy, dict) or not isinstance(facts, dict):
@@ -161,7 +168,8 @@ def _parse_decision(decision: DecisionLike) -> dict[str, str]:
         dt.date.fromisoformat(fields["decision_date"])
     except ValueError:
         raise AuditValidationError("decision.decision_date", "not an ISO date") from None
-    return {**fields, "input": canonical(facts).decode("utf-8"), "output": raw.decode("utf-8")}
+    facts_json = fast_json(facts) if simple else canonical(facts)
+    return {**fields, "input": facts_json.decode("utf-8"), "output": raw.decode("utf-8")}
 
 
 class Store:
@@ -200,7 +208,7 @@ class Store:
             "family": draft.family, "policy_version": draft.policy_version,
             "policy_sha256": draft.policy_sha256, "decision_date": draft.decision_date,
             "outcome": draft.outcome, "input": draft.input, "output": draft.output,
-            "detail": canonical(draft.detail).decode("utf-8"), "prev_hash": head[1],
+            "detail": canonical_fast(draft.detail).decode("utf-8"), "prev_hash": head[1],
         }
         columns["hash"] = record_hash(columns)
         self.db.execute(_INSERT, [columns[name] for name in COLUMNS])
@@ -252,7 +260,7 @@ class Store:
         draft.pseudonym = secrets.token_hex(16)
         draft.subject_digest = subject_digest(salt, case_reference, dob, monitoring)
         return draft, (draft.pseudonym, salt, case_reference, dob,
-                       canonical(monitoring).decode("utf-8"), utc_now())
+                       canonical_fast(monitoring).decode("utf-8"), utc_now())
 
     def append_final(self, decision_id: str, final_outcome: str, rationale: str | None, *,
                      actor_role: str, actor_id: str, service_area: str) -> RecordRef:
