@@ -1,6 +1,8 @@
 """The court officer's out-of-court pathways check, tied to
 shared/domain/oocd-pathways.md §3 (checklist C1-C18 and the result codes) and §4 (the
-Child Information Form), consulting the gravity matrix in force (gravity-matrix.md §2-4)."""
+Child Information Form, mandatory from 1 February 2025, which replaced the first-time
+entrant and looked-after checklists), consulting the gravity matrix in force
+(gravity-matrix.md §2-4)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,12 @@ from tests.strategies import facts_for
 
 FAMILY = "oocd-pathways"
 ON = dt.date(2025, 6, 1)
+PRE_CIF_DAY = dt.date(2024, 9, 1)
 AFTER_KNIFE_GUIDANCE = dt.date(2026, 3, 1)
 OOCD = policy(FAMILY, "cif-2025")
+PRE_CIF = policy(FAMILY, "pre-cif-2023")
+VERSIONS = {"pre-cif-2023": PRE_CIF, "cif-2025": OOCD}
+VERSION_DAYS = {"pre-cif-2023": [PRE_CIF_DAY], "cif-2025": [ON, AFTER_KNIFE_GUIDANCE]}
 SEVERITY = OOCD.outcomes
 OPTIONS = ["outcome_22_or_23", "community_resolution", "youth_caution",
            "youth_conditional_caution"]
@@ -74,9 +80,23 @@ def test_consults_the_gravity_matrix_in_force_and_carries_its_warnings() -> None
     assert "final gravity score 2" in reason(d, "c5-gravity").text
 
 
-def test_oocd_check_is_not_in_force_before_the_cif() -> None:
-    with pytest.raises(UnknownPolicyError, match="2025-01-31"):
-        check(dt.date(2025, 1, 31))
+@pytest.mark.parametrize(("on", "version", "gravity"), [
+    (dt.date(2023, 10, 1), "pre-cif-2023", "npcc-2023"),
+    (dt.date(2025, 1, 31), "pre-cif-2023", "npcc-2023"),
+    (dt.date(2025, 2, 1), "cif-2025", "npcc-2025"),
+])
+def test_version_and_consulted_matrix_by_date(on: dt.date, version: str, gravity: str) -> None:
+    """The check and the gravity matrix it consults are both the versions in force."""
+    fact_set = facts() if version == "cif-2025" else {
+        k: v for k, v in facts().items() if k != "cif_completed"}
+    d = run(FAMILY, fact_set, on)
+    assert d.policy.version == version
+    assert [p.name for p in d.provenance if p.kind == "policy"] == [f"gravity-matrix@{gravity}"]
+
+
+def test_not_in_force_before_the_npcc_2023_matrix() -> None:
+    with pytest.raises(UnknownPolicyError, match="2023-09-30"):
+        check(dt.date(2023, 9, 30))
 
 
 def test_no_comment_without_outcome_22_considered_goes_back_to_police() -> None:
@@ -248,37 +268,90 @@ def test_police_outranks_cps_outranks_the_note() -> None:
     assert d.outputs["action"].startswith("Refer the case back to the police")
 
 
-@pytest.mark.parametrize(("name", "outcome"), [
-    ("no-comment-robbery-minor-role.json", "refer_back_police"),
-    ("admitted-shoplifting-explored.json", "pathways_explored_ok"),
-    ("looked-after-no-cif.json", "refer_back_cps"),
-    ("knife-first-offence.json", "refer_back_police"),
+# --- before the Child Information Form (pre-cif-2023) ---------------------------------
+
+def pre_cif(**over: Any) -> Any:
+    base = {k: v for k, v in facts().items() if k not in ("cif_completed",)}
+    base.update(over)
+    return run(FAMILY, base, PRE_CIF_DAY)
+
+
+def test_pre_cif_first_time_entrant_checklist_missing_goes_back_to_cps() -> None:
+    """§4: the CIF replaced the First Time Entrants checklist (whether that checklist was
+    mandatory is unverified, so the decision warns)."""
+    d = pre_cif(first_time_entrant=True)
+    assert d.outcome == "refer_back_cps"
+    assert "c10_first_time_entrant_checklist" in d.flags
+    assert any("c10-fte-checklist-missing" in w for w in d.warnings)
+    assert pre_cif(first_time_entrant=True, fte_checklist_completed=True).outcome == (
+        "pathways_explored_ok")
+
+
+def test_pre_cif_looked_after_checklist_missing_goes_back_to_cps() -> None:
+    """§4: the CIF replaced the 10-point Looked After Children checklist."""
+    d = pre_cif(care_status="looked_after", lac_protocol_followed=True)
+    assert d.outcome == "refer_back_cps"
+    assert "c9_looked_after_checklist" in d.flags
+    assert pre_cif(care_status="looked_after", lac_protocol_followed=True,
+                   lac_checklist_completed=True).outcome == "pathways_explored_ok"
+
+
+def test_pre_cif_joint_decision_and_traffic_changes_came_later() -> None:
+    """gravity-matrix §3: joint decisions and traffic offences are February 2025 changes."""
+    d = pre_cif(joint_decision_recorded=False, offence="careless_driving",
+                considered=["community_resolution"])
+    assert d.outcome == "pathways_explored_ok"
+    assert "c7_no_joint_decision_recorded" in d.flags
+    assert "c14_traffic_offence" not in d.flags
+    knife = pre_cif(offence="possession_bladed_article", considered=["youth_caution"])
+    assert "c13_knife_possession" in knife.flags
+    assert knife.outcome == "pathways_explored_ok"
+
+
+def test_pre_cif_has_no_child_information_form() -> None:
+    with pytest.raises(InputError) as err:
+        pre_cif(cif_completed=True)
+    assert err.value.field == "facts.cif_completed"
+
+
+@pytest.mark.parametrize(("name", "on", "outcome"), [
+    ("no-comment-robbery-minor-role.json", AFTER_KNIFE_GUIDANCE, "refer_back_police"),
+    ("admitted-shoplifting-explored.json", AFTER_KNIFE_GUIDANCE, "pathways_explored_ok"),
+    ("looked-after-no-cif.json", AFTER_KNIFE_GUIDANCE, "refer_back_cps"),
+    ("knife-first-offence.json", AFTER_KNIFE_GUIDANCE, "refer_back_police"),
+    ("pre-cif-first-time-entrant.json", PRE_CIF_DAY, "refer_back_cps"),
 ])
-def test_examples(name: str, outcome: str) -> None:
-    d = decide_example(FAMILY, name, AFTER_KNIFE_GUIDANCE)
+def test_examples(name: str, on: dt.date, outcome: str) -> None:
+    d = decide_example(FAMILY, name, on)
     assert d.outcome == outcome
-    assert (d.canonical_json()
-            == decide_example(FAMILY, name, AFTER_KNIFE_GUIDANCE, "fast").canonical_json())
+    assert d.canonical_json() == decide_example(FAMILY, name, on, "fast").canonical_json()
 
 
 def test_every_example_is_covered() -> None:
     assert set(example_names(FAMILY)) == {
         "no-comment-robbery-minor-role.json", "admitted-shoplifting-explored.json",
-        "looked-after-no-cif.json", "knife-first-offence.json"}
+        "looked-after-no-cif.json", "knife-first-offence.json",
+        "pre-cif-first-time-entrant.json"}
 
 
-def test_input_domains_match_every_gravity_version_it_can_consult() -> None:
+@pytest.mark.parametrize("version", list(VERSIONS))
+def test_input_domains_match_every_gravity_version_it_can_consult(version: str) -> None:
     """The offence and factor codes are repeated here; they must stay those of the gravity
     matrix versions in force while this check is."""
+    mine = REGISTRY.get(FAMILY, version).entry
+    mine_end = mine.effective_to or dt.date.max
+    checked = 0
     for pv in REGISTRY.versions("gravity-matrix"):
         end = pv.entry.effective_to or dt.date.max
-        if end <= dt.date(2025, 2, 1):
+        if end <= mine.effective_from or pv.entry.effective_from >= mine_end:
             continue
-        gm = pv.policy
-        assert OOCD.inputs["offence"].values == list(gm.tables["offences"].rows)
-        assert OOCD.inputs["aggravating"].values == list(gm.tables["aggravating_factors"].rows)
-        assert OOCD.inputs["mitigating"].values == list(gm.tables["mitigating_factors"].rows)
-        assert set(OOCD.consults["gravity"].pass_facts) <= set(gm.inputs)
+        gm, oocd = pv.policy, VERSIONS[version]
+        assert oocd.inputs["offence"].values == list(gm.tables["offences"].rows)
+        assert oocd.inputs["aggravating"].values == list(gm.tables["aggravating_factors"].rows)
+        assert oocd.inputs["mitigating"].values == list(gm.tables["mitigating_factors"].rows)
+        assert set(oocd.consults["gravity"].pass_facts) <= set(gm.inputs)
+        checked += 1
+    assert checked >= 1
 
 
 # --- bad input ------------------------------------------------------------------------
@@ -312,31 +385,39 @@ def test_protected_characteristics_are_refused_as_facts() -> None:
 
 # --- properties ---------------------------------------------------------------------
 
-DAYS = st.sampled_from([ON, AFTER_KNIFE_GUIDANCE])
-RECORDED = ["cif_completed", "joint_decision_recorded", "departure_rationale_recorded",
-            "lac_protocol_followed", "exploitation_considered", "oocd_explained_before_interview"]
+RECORDED = ["cif_completed", "fte_checklist_completed", "lac_checklist_completed",
+            "joint_decision_recorded", "departure_rationale_recorded", "lac_protocol_followed",
+            "exploitation_considered", "oocd_explained_before_interview"]
 
 
+def cases(version: str) -> st.SearchStrategy[tuple[dict[str, Any], dt.date]]:
+    return st.tuples(facts_for(VERSIONS[version]), st.sampled_from(VERSION_DAYS[version]))
+
+
+@pytest.mark.parametrize("version", list(VERSIONS))
 @settings(max_examples=150, deadline=None)
-@given(facts_=facts_for(OOCD), on=DAYS, data=st.data())
-def test_recording_more_never_asks_for_more_action(facts_: dict[str, Any], on: dt.date,
-                                                   data: st.DataObject) -> None:
+@given(data=st.data())
+def test_recording_more_never_asks_for_more_action(version: str, data: st.DataObject) -> None:
     """Considering another option, or recording a check as done, never makes the result
     more severe (no check punishes doing more)."""
+    facts_, on = data.draw(cases(version))
+    recorded = [r for r in RECORDED if r in VERSIONS[version].inputs]
     more = dict(facts_)
     more["considered"] = sorted({*facts_.get("considered", []),
                                  *data.draw(st.lists(st.sampled_from(OPTIONS), max_size=2))})
-    for name in data.draw(st.lists(st.sampled_from(RECORDED), unique=True, min_size=1)):
+    for name in data.draw(st.lists(st.sampled_from(recorded), unique=True, min_size=1)):
         more[name] = True
     more["oocd_refused_for_previous_disposals"] = False
     before, after = run(FAMILY, facts_, on), run(FAMILY, more, on)
     assert SEVERITY.index(after.outcome) <= SEVERITY.index(before.outcome)
 
 
+@pytest.mark.parametrize("version", list(VERSIONS))
 @settings(max_examples=150, deadline=None)
-@given(facts_=facts_for(OOCD), on=DAYS)
-def test_every_result_other_than_ok_names_what_was_missed(facts_: dict[str, Any],
-                                                          on: dt.date) -> None:
+@given(data=st.data())
+def test_every_result_other_than_ok_names_what_was_missed(version: str,
+                                                          data: st.DataObject) -> None:
+    facts_, on = data.draw(cases(version))
     d = run(FAMILY, facts_, on)
     indicating = [r for r in d.reasons if r.effect.get("indicate") == d.outcome]
     if d.outcome == "pathways_explored_ok":
@@ -347,9 +428,11 @@ def test_every_result_other_than_ok_names_what_was_missed(facts_: dict[str, Any]
     assert "c5_gravity" in d.flags and "c7_joint_decision" in d.flags
 
 
+@pytest.mark.parametrize("version", list(VERSIONS))
 @settings(max_examples=150, deadline=None)
-@given(facts_=facts_for(OOCD), on=DAYS)
-def test_durable_rules_and_fast_evaluator_agree_byte_for_byte(facts_: dict[str, Any],
-                                                              on: dt.date) -> None:
+@given(data=st.data())
+def test_durable_rules_and_fast_evaluator_agree_byte_for_byte(version: str,
+                                                              data: st.DataObject) -> None:
+    facts_, on = data.draw(cases(version))
     assert (run(FAMILY, facts_, on).canonical_json()
             == run(FAMILY, facts_, on, engine="fast").canonical_json())
