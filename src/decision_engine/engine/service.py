@@ -126,7 +126,8 @@ class Engine:
             if exc.field != "facts.age":
                 raise
             field = "age" if parsed.date_of_birth is None else "date_of_birth"
-            shown = exc.value if field == "age" else parsed.date_of_birth
+            shown = exc.value if parsed.date_of_birth is None else (
+                parsed.date_of_birth.isoformat())
             raise InputError(field, shown, f"the child's age on {on.isoformat()} is "
                              f"{exc.value}; {exc.why}") from None
         subject = Subject(case_reference=parsed.case_reference,
