@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import problems
+from api.auth import BEARER_SCHEME
 from api.examples import case_examples
 from api.limits import BodyLimit
 from api.routes import decisions, exports, health, index, policies, replays
@@ -95,6 +96,12 @@ def _problem_content_types(app: FastAPI) -> None:
                         response["content"] = {problems.MEDIA_TYPE: {
                             "schema": {"$ref": "#/components/schemas/Problem"}}}
                         response["description"] = "Invalid request or input"
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})[
+            "bearer"] = BEARER_SCHEME
+        for route_path, path in schema.get("paths", {}).items():
+            if route_path.startswith("/v1/"):
+                for operation in path.values():
+                    operation["security"] = [{"bearer": []}]
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

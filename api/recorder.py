@@ -1,25 +1,159 @@
-"""Recording decisions from request threads.
+"""Recording decisions from request threads, with group commit.
 
-Every recorded decision is acknowledged only after the COMMIT that holds it (the store's
-promise). This module is the one place the API appends decisions, so the way appends
-are batched can change without touching routes.
+A durable commit costs one fsync (~3.4 ms on this machine's disk), so one transaction
+per decision caps a worker near 300 decisions/s whatever the CPU. With group commit,
+requests hand their decision to one committer thread and await it; the committer
+takes everything that queued up while the previous COMMIT was flushing and records it
+with :meth:`Store.append_decisions` in one transaction. Every request is still answered
+only after the COMMIT that holds its decision, so the store's promise (an acknowledged
+decision survives a crash) is unchanged; only the number of fsyncs falls.
+
+If a batch is refused because one entry is invalid (all or none), its entries are
+retried one by one so only the invalid one fails.
 """
 
 from __future__ import annotations
 
-from decision_engine.audit import RecordRef, Store
+import asyncio
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from decision_engine.audit import AuditValidationError, RecordRef, Store
+from decision_engine.audit.store import DecisionEntry
 from decision_engine.engine import Decision, Subject
+
+log = logging.getLogger("api.recorder")
+
+MAX_BATCH = 256
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """One queued decision and the future its request awaits (on its own loop)."""
+
+    entry: DecisionEntry
+    future: asyncio.Future[RecordRef]
+    ref: RecordRef | None = None
+    error: BaseException | None = None
+
+    def settle(self) -> None:
+        try:
+            self.future.get_loop().call_soon_threadsafe(_settle_future, self.future,
+                                                        self.ref, self.error)
+        except RuntimeError:  # the loop has closed (shutdown): nobody is waiting
+            pass
+
+
+def _settle_future(future: asyncio.Future[RecordRef], ref: RecordRef | None,
+                   error: BaseException | None) -> None:
+    if future.cancelled():  # the client went away; the decision is recorded regardless
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert ref is not None
+        future.set_result(ref)
 
 
 class Recorder:
+    """The one place the API appends decisions."""
+
     def __init__(self, store: Store, *, group_commit: bool = True) -> None:
         self.store = store
         self.group_commit = group_commit
+        self._queue: queue.SimpleQueue[_Waiter | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batches = 0
+        self.recorded = 0
+        self.commit_seconds = 0.0
+        """Counters for benchmarks and diagnostics: batches, decisions, time in
+        ``append_decisions`` (validation, hashing, inserts and the COMMIT)."""
 
-    def append_decision(self, decision: Decision, subject: Subject, *, actor_role: str,
-                        actor_id: str, service_area: str) -> RecordRef:
-        return self.store.append_decision(decision, subject, actor_role=actor_role,
-                                          actor_id=actor_id, service_area=service_area)
+    async def record(self, decision: Decision, subject: Subject, *, actor_role: str,
+                     actor_id: str, service_area: str) -> RecordRef:
+        """Record one decision; returns after the COMMIT that holds it. Awaiting keeps
+        both the event loop and the thread pool free while the batch commits."""
+        if not self.group_commit:
+            return await run_in_threadpool(
+                self.store.append_decision, decision, subject, actor_role=actor_role,
+                actor_id=actor_id, service_area=service_area)
+        self._ensure_started()
+        future: asyncio.Future[RecordRef] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Waiter(DecisionEntry(decision, subject, actor_role, actor_id,
+                                              service_area), future=future))
+        # shield: a cancelled request must not cancel the shared batch's bookkeeping
+        return await asyncio.shield(future)
 
     def close(self) -> None:
-        pass
+        with self._start_lock:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join(10)
+                self._thread = None
+
+    # -- the committer thread -------------------------------------------------------------
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="group-commit",
+                                                    daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[_Waiter]) -> None:
+        started = time.perf_counter()
+        try:
+            refs = self.store.append_decisions([w.entry for w in batch])
+        except AuditValidationError:
+            self._one_by_one(batch)
+            return
+        except BaseException as exc:  # the database failed: nothing in the batch committed
+            log.error("group commit of %d decisions failed: %s", len(batch),
+                      type(exc).__name__)
+            for w in batch:
+                w.error = exc
+                w.settle()
+            return
+        self.batches += 1
+        self.recorded += len(batch)
+        self.commit_seconds += time.perf_counter() - started
+        for w, ref in zip(batch, refs, strict=True):
+            w.ref = ref
+            w.settle()
+
+    def _one_by_one(self, batch: list[_Waiter]) -> None:
+        for w in batch:
+            e = w.entry
+            try:
+                w.ref = self.store.append_decision(
+                    e.decision, e.subject, actor_role=e.actor_role, actor_id=e.actor_id,
+                    service_area=e.service_area)
+            except BaseException as exc:
+                w.error = exc
+            w.settle()

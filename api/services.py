@@ -14,6 +14,7 @@ from api.jobs import ReplayJobs
 from api.recorder import Recorder
 from api.settings import Settings
 from decision_engine.audit import Store, open_store
+from decision_engine.audit.db import open_database
 from decision_engine.policy.registry import Registry
 
 
@@ -33,7 +34,8 @@ class Services:
         registry = registry or Registry.load(settings.policy_root)
         store = store or open_store(settings.database_url)
         return cls(settings=settings, store=store, registry=registry,
-                   credentials=Credentials(store.db,
+                   # Its own connection: key checks never wait behind an audit COMMIT.
+                   credentials=Credentials(open_database(store.db.url),
                                            cache_seconds=settings.credential_cache_seconds),
                    jobs=ReplayJobs(store, registry.root, max_items=settings.replay_max_items),
                    recorder=Recorder(store, group_commit=settings.group_commit),
@@ -42,9 +44,12 @@ class Services:
     def close(self) -> None:
         self.jobs.stop()
         self.recorder.close()
+        self.credentials.db.close()
         self.store.close()
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async on purpose (as are the auth dependencies): a sync dependency costs a thread
+    pool hop per request, which was most of the framework's overhead under load."""
     services: Services = request.app.state.services
     return services

@@ -78,14 +78,18 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
         "/{family}", status_code=201, response_model=DecisionRecorded,
         operation_id="create_decision", summary="Evaluate a case and record the decision",
         responses=problem_responses(400, 401, 403, 404, 413, 422))
-    def create_decision(
+    async def create_decision(
         family: family_path,
         body: Annotated[DecisionCreate, Body(openapi_examples=case_examples)],
         principal: Creator, services: ServicesDep,
     ) -> Response:
         """Evaluate the case under the policy version in force on the decision date (or
         the named version), record it in the audit chain, and return it with its id.
-        201 only after the record is committed."""
+        201 only after the record is committed.
+
+        Async, unlike the other routes: evaluation is ~0.1 ms of CPU under the engine's
+        lock, and the wait for the group COMMIT is awaited, so the hot path needs no
+        thread-pool hop."""
         if family not in services.families:
             raise field_problem(404, "not-found", "Not found", "path.family",
                                 f"no policy family {family!r}; known: "
@@ -102,7 +106,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
             field = "body.policy_version" if body.policy_version else "body.decision_date"
             raise field_problem(422, "invalid-input", "Invalid input", field,
                                 str(exc)) from None
-        ref = services.recorder.append_decision(
+        ref = await services.recorder.record(
             decision, subject, actor_role=principal.role, actor_id=principal.actor_id,
             service_area=principal.service_area)
         payload = (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":' + str(ref.seq).encode()
