@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,7 +21,7 @@ from api.limits import BodyLimit
 from api.routes import decisions, exports, health, index, policies, replays
 from api.services import Services
 from api.settings import Settings
-from decision_engine.policy.registry import Registry, default_root
+from decision_engine.policy.registry import Registry
 
 DESCRIPTION = """\
 Evaluate youth-justice cases against versioned policies, record every decision in a
@@ -58,7 +57,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # the lifespan opens the store.
     registry = services.registry if services else Registry.load(settings.policy_root)
     families = registry.families()
-    root: Path = registry.root if registry else default_root()
 
     app = FastAPI(title="decision-engine", version="1", description=DESCRIPTION,
                   lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
@@ -69,7 +67,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(index.router)
-    app.include_router(decisions.build_router(families, case_examples(root, families)))
+    app.include_router(decisions.build_router(families, case_examples(registry)))
     app.include_router(replays.router)
     app.include_router(exports.router)
     app.include_router(policies.router)

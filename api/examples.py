@@ -1,46 +1,66 @@
 """OpenAPI examples for every request body, taken from the repository's ``examples/``.
 
 The example cases are the ones the CLI documentation and tests use, so the examples in
-``/docs`` are real cases that evaluate (one per file, named ``family/file``).
+``/docs`` are real cases: each is evaluated once at start-up (compiled Python evaluator)
+to find a decision date it works on, and left out if it evaluates on none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
+
+from decision_engine.engine import decide
+from decision_engine.errors import DecisionEngineError
+from decision_engine.policy.registry import Registry
 
 _FALLBACK_CASE = {"case_reference": "EX-GM-0002", "age": 14, "facts": {
     "offence": "theft_from_shop", "sufficient_evidence": True, "admission": "admitted",
     "aggravating": ["group_leading_role"], "previous_disposals": 1}}
 
 
-def case_examples(root: Path, families: list[str]) -> dict[str, dict[str, Any]]:
-    """``openapi_examples`` for ``POST /v1/decisions/{family}``."""
+def _evaluates_on(registry: Registry, family: str, case: dict[str, Any]) -> str | None:
+    """A decision date on which *case* evaluates: today if possible, else the first day
+    of a registered version (newest first); ``None`` if none works."""
+    today = dt.datetime.now(dt.UTC).date()
+    starts = sorted((pv.entry.effective_from for pv in registry.versions(family)),
+                    reverse=True)
+    candidates = [today, *starts]
+    for on in candidates:
+        try:
+            decide(family, case, on, registry=registry, engine="fast")
+        except DecisionEngineError:
+            continue
+        return None if on == today else on.isoformat()
+    raise LookupError(family)
+
+
+def case_examples(registry: Registry) -> dict[str, dict[str, Any]]:
+    """``openapi_examples`` for ``POST /v1/decisions/{family}``: every example case of
+    a registered family that evaluates (with the decision date it needs)."""
     found: dict[str, dict[str, Any]] = {}
-    for family in families:
-        folder = root / "examples" / family
+    for family in registry.families():
+        folder = registry.root / "examples" / family
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.json")):
             try:
                 case = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
+                on = _evaluates_on(registry, family, case)
+            except (OSError, ValueError, LookupError):
+                continue  # a broken example is left out of the docs, not fatal
+            value: dict[str, Any] = {"case": case}
+            if on is not None:
+                value["decision_date"] = on
             found[f"{family}/{path.stem}"] = {
                 "summary": f"{family}: {path.stem.replace('-', ' ')}",
                 "description": f"POST to /v1/decisions/{family} (examples/{family}/"
                                f"{path.name}).",
-                "value": {"case": case}}
+                "value": value}
     if not found:
         found["gravity-matrix/admitted-shoplifting"] = {
             "summary": "gravity-matrix: admitted shoplifting", "value": {"case": _FALLBACK_CASE}}
-    first = next(iter(found.values()))
-    found["with-date-and-version"] = {
-        "summary": "a past decision date and a named policy version",
-        "description": "For gravity-matrix: evaluate as on 1 June 2024 under npcc-2023.",
-        "value": {**first["value"], "decision_date": "2024-06-01",
-                  "policy_version": "npcc-2023"}}
     return found
 
 

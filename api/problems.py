@@ -172,9 +172,7 @@ def _audit(request: Request, exc: AuditValidationError) -> Response:
 
 
 def _missing(request: Request, exc: RecordNotFound) -> Response:
-    return problem_response(404, "not-found", "Not found", "no decision with that id is "
-                            "visible to this credential", request.url.path,
-                            [FieldError(field="path.decision_id", detail="not found")])
+    return _problem(request, not_found("decision", "path.decision_id"))
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,7 @@ retried one by one so only the invalid one fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -42,11 +43,10 @@ class _Waiter:
     error: BaseException | None = None
 
     def settle(self) -> None:
-        try:
+        # RuntimeError: the loop has closed (shutdown), so nobody is waiting.
+        with contextlib.suppress(RuntimeError):
             self.future.get_loop().call_soon_threadsafe(_settle_future, self.future,
                                                         self.ref, self.error)
-        except RuntimeError:  # the loop has closed (shutdown): nobody is waiting
-            pass
 
 
 def _settle_future(future: asyncio.Future[RecordRef], ref: RecordRef | None,

@@ -72,6 +72,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
     router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
     family_path = Annotated[str, Path(
         pattern=r"^[a-z][a-z0-9-]{0,63}$", description="Policy family.",
+        examples=["gravity-matrix"],
         json_schema_extra={"enum": families} if families else None)]
 
     @router.post(
