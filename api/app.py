@@ -63,8 +63,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   redoc_url=None, separate_input_output_schemas=True)
     if services is not None:
         app.state.services = services
-    problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    problems.install(app)  # adds the catch-all middleware outside the body limit
     app.include_router(health.router)
     app.include_router(index.router)
     app.include_router(decisions.build_router(families, case_examples(registry)))

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from decision_engine.audit.errors import AuditValidationError, RecordNotFound
 from decision_engine.errors import InputError
@@ -175,12 +176,44 @@ def _missing(request: Request, exc: RecordNotFound) -> Response:
     return _problem(request, not_found("decision", "path.decision_id"))
 
 
-def _unexpected(request: Request, exc: Exception) -> Response:
-    # The class name only: messages and tracebacks may carry case data.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return problem_response(500, "internal", "Internal error",
-                            "the service failed to handle this request; nothing was recorded "
-                            "unless a record id was returned", request.url.path)
+class CatchAll:
+    """Outermost app middleware: an unexpected exception becomes a bare 500 problem and
+    goes no further.
+
+    Starlette's own error middleware would re-raise it to the server, which logs the
+    traceback, and an exception message can carry case data (a reference, a date of
+    birth). Here only its class name is logged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.error("unhandled %s on %s %s", type(exc).__name__, scope.get("method"),
+                      scope.get("path"))
+            if started:  # too late for a problem body; the server closes the connection
+                return
+            problem = Problem(type=_TYPE + "internal", title="Internal error", status=500,
+                              detail="the service failed to handle this request; nothing "
+                              "was recorded unless a record id was returned",
+                              instance=scope.get("path"))
+            response = JSONResponse(problem.model_dump(mode="json"), status_code=500,
+                                    media_type=MEDIA_TYPE)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -188,6 +221,7 @@ def install(app: FastAPI) -> None:
     handlers: list[tuple[type[Exception], Any]] = [
         (RequestValidationError, _validation), (StarletteHTTPException, _http),
         (ProblemError, _problem), (InputError, _input), (AuditValidationError, _audit),
-        (RecordNotFound, _missing), (Exception, _unexpected)]
+        (RecordNotFound, _missing)]
     for exc_class, handler in handlers:
         app.add_exception_handler(exc_class, handler)
+    app.add_middleware(CatchAll)

@@ -138,7 +138,9 @@ def test_unexpected_failure_is_a_bare_500(api: Api, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(routes, "decide", boom)
     app = create_app(services=api.services)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    # raise_server_exceptions: the test client would re-raise anything that escaped the
+    # app (and a server would log its traceback); nothing may escape.
+    with TestClient(app, raise_server_exceptions=True) as client:
         r = client.post(URL, json={"case": case()}, headers=api.auth("panel"))
     assert_problem(r, 500)
     assert "secret" not in r.text and GRAVITY_CASE["case_reference"] not in r.text
