@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from audit_support import Made, decision_json
 
 from decision_engine.audit import Store, open_store
@@ -60,6 +61,7 @@ def _run_round(url: str, payload: Path, round_no: int, delay: float,
     return acked
 
 
+@pytest.mark.slow  # ~10-20 s per backend; still runs in CI (`make test` selects everything)
 def test_audit_durability_drill_sigkill(store_url: str, store: Store, decisions: list[Made],
                                         tmp_path: Path) -> None:
     payload = tmp_path / "payload.json"
