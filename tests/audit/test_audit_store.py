@@ -359,3 +359,26 @@ def test_audit_verify_is_consistent_while_others_append(store_url: str, store: S
             checks += 1
         pending.get()
     assert store.verify().records == 80
+
+
+def test_audit_sqlite_query_plans_use_the_right_indexes(tmp_path: Any) -> None:
+    """On a fresh database (no ANALYZE statistics) the hot queries must be index lookups
+    or range scans; a wrong index made verification and replay quadratic."""
+    from decision_engine.audit.records import RecordFilter as Filter
+    from decision_engine.audit.replay import chunk_sql
+    from decision_engine.audit.store import ERASE_LOOKUP_SQL
+    from decision_engine.audit.verify import SUBJECTS_SQL
+
+    def plan(store: Store, sql: str, params: list[Any]) -> str:
+        return " | ".join(str(r[-1]) for r in store.db.query(f"EXPLAIN QUERY PLAN {sql}",
+                                                              params))
+
+    with open_store(f"sqlite:///{tmp_path / 'plans.db'}") as store:
+        subjects = plan(store, SUBJECTS_SQL, [])
+        assert "audit_records_pseudonym_kind (pseudonym=? AND kind=?)" in subjects, subjects
+        erase = plan(store, ERASE_LOOKUP_SQL.format(marks="?"), ["p"])
+        assert "audit_records_pseudonym_kind (pseudonym=? AND kind=?)" in erase, erase
+        for flt in (Filter(), Filter(family="gravity-matrix"), Filter(service_area="north")):
+            where, params = flt.where()
+            chunk = plan(store, chunk_sql(where), [*params, 1, 10_000])
+            assert "seq>? AND seq<?" in chunk and "TEMP B-TREE" not in chunk, chunk

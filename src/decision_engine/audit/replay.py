@@ -216,10 +216,15 @@ def _init_worker(url: str, options: ReplayOptions, where: str, params: list[Any]
                    target=options.target_version, where=where, params=params)
 
 
+def chunk_sql(where: str) -> str:
+    """One work unit: the selected decisions in a seq range (a range scan, plan tested)."""
+    return (f"SELECT {', '.join(_ROW_COLUMNS)} FROM audit_records WHERE {where} "
+            "AND seq >= ? AND seq <= ? ORDER BY seq")
+
+
 def _run_chunk(bounds: tuple[int, int]) -> ChunkResult:
     db = _WORKER["db"]
-    sql = (f"SELECT {', '.join(_ROW_COLUMNS)} FROM audit_records WHERE {_WORKER['where']} "
-           "AND seq >= ? AND seq <= ? ORDER BY seq")
+    sql = chunk_sql(_WORKER["where"])
     with closing(db.stream(sql, [*_WORKER["params"], *bounds], batch=2000)) as rows:
         return replay_rows(rows, _WORKER["evaluate"], _WORKER["target"])
 

@@ -51,6 +51,11 @@ _MAX_FREE_TEXT = 4000
 _MAX_IDS_PER_ACCESS = 1000
 _ERASE_BATCH = 500
 
+ERASE_LOOKUP_SQL = (
+    "SELECT s.pseudonym, s.erased_at, s.case_reference, s.date_of_birth, r.id, "
+    "r.service_area FROM subjects s LEFT JOIN audit_records r "
+    "ON r.pseudonym = s.pseudonym AND r.kind = 'decision' WHERE s.pseudonym IN ({marks})")
+
 AccessAction = Literal["read", "list", "export", "replay"]
 ErasureReason = Literal["retention", "request"]
 
@@ -118,6 +123,15 @@ class DecisionEntry:
     actor_role: str
     actor_id: str
     service_area: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDecision:
+    """A decision validated and encoded for :meth:`Store.append_decisions`, made by
+    :meth:`Store.prepare_decision` without touching the database. Append it once."""
+
+    draft: _Draft
+    subject_row: tuple[Any, ...] | None
 
 
 @dataclass(slots=True)
@@ -224,17 +238,21 @@ class Store:
         return self.append_decisions([DecisionEntry(decision, subject, actor_role, actor_id,
                                                     service_area)])[0]
 
-    def append_decisions(self, entries: Sequence[DecisionEntry]) -> list[RecordRef]:
+    def append_decisions(self, entries: Sequence[DecisionEntry | PreparedDecision],
+                         ) -> list[RecordRef]:
         """Record several decisions in one transaction (group commit): one fsync for all.
 
         All are validated first; then either all are committed or none. Every returned
         ref is acknowledged only after that single COMMIT. This is how a busy service
         gets far more than one decision per disk flush without weakening durability.
+        Entries may be prepared already (:meth:`prepare_decision`), which keeps the
+        encoding work out of the committing thread.
         """
-        prepared = [self._prepare(entry) for entry in entries]
+        prepared = [e if isinstance(e, PreparedDecision) else self.prepare_decision(e)
+                    for e in entries]
         refs: list[RecordRef] = []
         with self.db.write() as head:
-            for draft, subject_row in prepared:
+            for draft, subject_row in ((p.draft, p.subject_row) for p in prepared):
                 if subject_row is not None:
                     self.db.execute(
                         "INSERT INTO subjects (pseudonym, salt, case_reference, "
@@ -243,6 +261,12 @@ class Store:
                 head = self._insert(head, draft)
                 refs.append(RecordRef(draft.id, head[0], head[1]))
         return refs
+
+    @staticmethod
+    def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
+        """Validate and encode *entry* (canonical JSON, subject digest) without the
+        database; raises :class:`AuditValidationError` for a bad entry."""
+        return PreparedDecision(*Store._prepare(entry))
 
     @staticmethod
     def _prepare(entry: DecisionEntry) -> tuple[_Draft, tuple[Any, ...] | None]:
@@ -363,11 +387,7 @@ class Store:
         marks = ", ".join("?" for _ in batch)
         done: list[RecordRef] = []
         with self.db.write() as head:
-            rows = self.db.query(
-                "SELECT s.pseudonym, s.erased_at, s.case_reference, s.date_of_birth, r.id, "
-                "r.service_area FROM subjects s LEFT JOIN audit_records r "
-                "ON r.pseudonym = s.pseudonym AND r.kind = 'decision' "
-                f"WHERE s.pseudonym IN ({marks})", batch)
+            rows = self.db.query(ERASE_LOOKUP_SQL.format(marks=marks), batch)
             found = {str(row[0]): row for row in rows}
             for pseudonym in batch:
                 if pseudonym not in found:
