@@ -8,8 +8,11 @@ with :meth:`Store.append_decisions` in one transaction. Every request is still a
 only after the COMMIT that holds its decision, so the store's promise (an acknowledged
 decision survives a crash) is unchanged; only the number of fsyncs falls.
 
-If a batch is refused because one entry is invalid (all or none), its entries are
-retried one by one so only the invalid one fails.
+Each request validates and encodes its own decision (``Store.prepare_decision``) before
+it queues, so a bad entry fails only its own request and the committer's serial work —
+the part every request in a batch waits for — is just the inserts and the COMMIT. If a
+batch still fails (all or none), its entries are retried one by one so that whatever
+caused it fails alone.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from decision_engine.audit import AuditValidationError, RecordRef, Store
-from decision_engine.audit.store import DecisionEntry
+from decision_engine.audit import RecordRef, Store
+from decision_engine.audit.store import DecisionEntry, PreparedDecision
 from decision_engine.engine import Decision, Subject
 
 log = logging.getLogger("api.recorder")
@@ -37,7 +40,7 @@ MAX_BATCH = 256
 class _Waiter:
     """One queued decision and the future its request awaits (on its own loop)."""
 
-    entry: DecisionEntry
+    prepared: PreparedDecision
     future: asyncio.Future[RecordRef]
     ref: RecordRef | None = None
     error: BaseException | None = None
@@ -83,10 +86,11 @@ class Recorder:
             return await run_in_threadpool(
                 self.store.append_decision, decision, subject, actor_role=actor_role,
                 actor_id=actor_id, service_area=service_area)
+        prepared = Store.prepare_decision(DecisionEntry(decision, subject, actor_role,
+                                                        actor_id, service_area))
         self._ensure_started()
         future: asyncio.Future[RecordRef] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Waiter(DecisionEntry(decision, subject, actor_role, actor_id,
-                                              service_area), future=future))
+        self._queue.put(_Waiter(prepared, future=future))
         # shield: a cancelled request must not cancel the shared batch's bookkeeping
         return await asyncio.shield(future)
 
@@ -129,16 +133,11 @@ class Recorder:
     def _commit(self, batch: list[_Waiter]) -> None:
         started = time.perf_counter()
         try:
-            refs = self.store.append_decisions([w.entry for w in batch])
-        except AuditValidationError:
+            refs = self.store.append_decisions([w.prepared for w in batch])
+        except Exception as exc:  # nothing in the batch committed
+            log.error("group commit of %d decisions failed (%s); retrying one by one",
+                      len(batch), type(exc).__name__)
             self._one_by_one(batch)
-            return
-        except BaseException as exc:  # the database failed: nothing in the batch committed
-            log.error("group commit of %d decisions failed: %s", len(batch),
-                      type(exc).__name__)
-            for w in batch:
-                w.error = exc
-                w.settle()
             return
         self.batches += 1
         self.recorded += len(batch)
@@ -149,11 +148,8 @@ class Recorder:
 
     def _one_by_one(self, batch: list[_Waiter]) -> None:
         for w in batch:
-            e = w.entry
             try:
-                w.ref = self.store.append_decision(
-                    e.decision, e.subject, actor_role=e.actor_role, actor_id=e.actor_id,
-                    service_area=e.service_area)
-            except BaseException as exc:
+                w.ref = self.store.append_decisions([w.prepared])[0]
+            except Exception as exc:
                 w.error = exc
             w.settle()
