@@ -57,6 +57,10 @@ class Database(ABC):
     def execute(self, sql: str, params: Params = ()) -> None: ...
 
     @abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        """The same statement for many parameter rows, in order, in one round trip."""
+
+    @abstractmethod
     def query(self, sql: str, params: Params = ()) -> list[Row]: ...
 
     def query_one(self, sql: str, params: Params = ()) -> Row | None:
@@ -151,6 +155,10 @@ class SQLiteDatabase(Database):
     def execute(self, sql: str, params: Params = ()) -> None:
         with self.lock:
             self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        with self.lock:
+            self.conn.executemany(sql, [tuple(r) for r in rows])
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         with self.lock:
@@ -290,6 +298,10 @@ class PostgresDatabase(Database):
     def execute(self, sql: str, params: Params = ()) -> None:
         with self.lock:
             self.conn.execute(_pg(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        with self.lock, self.conn.cursor() as cursor:
+            cursor.executemany(_pg(sql), [tuple(r) for r in rows])
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         with self.lock:
