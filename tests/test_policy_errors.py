@@ -73,3 +73,33 @@ def test_error_names_file_line_and_code(tmp_path: Path, code: str, old: str, new
 def test_the_shipped_policies_have_no_errors() -> None:
     for path in sorted((ROOT / "rules").rglob("*.yaml")):
         load_policy_file(path)
+
+
+def test_outputs_may_read_the_outcome_and_earlier_outputs(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from decision_engine.compiler.program import compile_policy
+    from decision_engine.engine.evaluate import evaluate_compiled
+    from decision_engine.engine.matchers import FastMatcher
+
+    path = tmp_path / "outputs.yaml"
+    path.write_text(GOOD + """
+outputs:
+  is_caution:
+    expr: {if: {when: {fact: outcome, in: [youth_caution, youth_conditional_caution]},
+                then: true, else: false}}
+  wording:
+    expr: {if: {when: {fact: is_caution, eq: true}, then: "caution", else: "other"}}
+""")
+    policy, _ = load_policy_file(path)
+    cp = compile_policy(policy, "0" * 64, str(path))
+    d = evaluate_compiled(cp, {"offence": "assault_occasioning_abh", "age": 15,
+                               "sufficient_evidence": True, "admission": "admitted"},
+                          dt.date(2024, 1, 1), FastMatcher(cp))
+    assert d.outcome == "youth_caution"
+    assert d.outputs == {"is_caution": True, "wording": "caution"}
+
+
+def test_rules_cannot_read_outputs(tmp_path: Path) -> None:
+    path = broken(tmp_path, "when: {fact: final_score, eq: 5}", "when: {fact: outcome, eq: x}")
+    assert any(e.code == "unknown-fact" for e in errors_for(path))

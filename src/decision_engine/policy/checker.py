@@ -48,6 +48,7 @@ class _Checker:
         self.file = file
         self.errors: list[PolicyError] = []
         self.fact_kinds: dict[str, m.Input | None] = {}  # None: a derived fact
+        self.output_scope: dict[str, m.ItemField] = {}
 
     def error(self, path: Path, code: str, message: str) -> None:
         self.errors.append(PolicyError(locate(self.root, path, self.file), code, message))
@@ -91,10 +92,23 @@ class _Checker:
                 self.protected(path, name)
             self.check_expr(derived.expr, (*path, "expr"), allow_outcome=False)
             self.fact_kinds[name] = None
+        # outputs may read the outcome, values set by rules and earlier outputs
+        self.output_scope: dict[str, m.ItemField] = {
+            "outcome": m.ItemField(type="enum", values=list(p.outcomes))}
+        for rule in p.rules:
+            for key, value in rule.set.items():
+                self.output_scope[key] = m.ItemField(
+                    type="bool" if isinstance(value, bool) else
+                    "int" if isinstance(value, int) else "enum",
+                    values=None if isinstance(value, bool | int) else sorted(
+                        {str(v) for r in p.rules for k, v in r.set.items() if k == key}),
+                    min=-(2**31), max=2**31)
         for name, out in p.outputs.items():
             path = ("outputs", name)
             self.check_expr(out.expr, (*path, "expr"), allow_outcome=True)
             seen_outputs.add(name)
+            self.output_scope.setdefault(name, m.ItemField(type="int", min=-(2**31),
+                                                           max=2**31))
         self.check_resolution()
         ids: set[str] = set()
         for i, rule in enumerate(p.rules):
@@ -341,8 +355,9 @@ class _Checker:
                                f"{v!r} is not a declared value of {cond.fact!r}")
 
     def check_expr(self, expr: Any, path: Path, allow_outcome: bool) -> None:
+        scope: dict[str, m.ItemField] = self.output_scope if allow_outcome else {}
         if isinstance(expr, m.FactRef):
-            if expr.fact == "outcome" and allow_outcome:
+            if expr.fact in scope:
                 return
             if expr.fact == "decision_date":
                 return
@@ -374,9 +389,9 @@ class _Checker:
                     self.error((*path, key, "of"), "bad-operator",
                                f"`{key}` needs a list (or, to count, a set) fact")
         elif isinstance(expr, m.ExprCondition):
-            self.check_condition(expr.holds, (*path, "holds"), {})
+            self.check_condition(expr.holds, (*path, "holds"), scope)
         elif isinstance(expr, m.ExprIf):
-            self.check_condition(expr.if_.when, (*path, "if", "when"), {})
+            self.check_condition(expr.if_.when, (*path, "if", "when"), scope)
             self.check_expr(expr.if_.then, (*path, "if", "then"), allow_outcome)
             self.check_expr(expr.if_.else_, (*path, "if", "else"), allow_outcome)
         elif isinstance(expr, m.ExprClamp):
