@@ -93,7 +93,7 @@ class _Checker:
             self.check_expr(derived.expr, (*path, "expr"), allow_outcome=False)
             self.fact_kinds[name] = None
         # outputs may read the outcome, values set by rules and earlier outputs
-        self.output_scope: dict[str, m.ItemField] = {
+        self.output_scope = {
             "outcome": m.ItemField(type="enum", values=list(p.outcomes))}
         for rule in p.rules:
             for key, value in rule.set.items():
