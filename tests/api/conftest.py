@@ -7,11 +7,16 @@ can check both what a role may do and what another area may not see.
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -95,9 +100,42 @@ def make_api(registry: Registry, url: str) -> tuple[Services, dict[tuple[str, st
     return services, keys
 
 
+PG_ENV = "DECISION_ENGINE_TEST_POSTGRES_URL"
+
+
+@contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards; yields its URL."""
+    schema = f"api_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    parts = urlsplit(base)
+    extra = urlencode({"options": f"-csearch_path={schema}"})
+    try:
+        yield urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query
+                                        else extra))
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every API test runs on SQLite and, when DECISION_ENGINE_TEST_POSTGRES_URL is set
+    (CI sets it), on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'api.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set: PostgreSQL API tests skipped")
+    with pg_schema(base) as url:
+        yield url
+
+
 @pytest.fixture
-def api(registry: Registry, tmp_path: Path) -> Iterator[Api]:
-    services, keys = make_api(registry, f"sqlite:///{tmp_path / 'api.db'}")
+def api(registry: Registry, store_url: str) -> Iterator[Api]:
+    services, keys = make_api(registry, store_url)
     app = create_app(services=services)
     try:
         with TestClient(app) as client:
