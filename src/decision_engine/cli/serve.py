@@ -23,6 +23,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one "
                                          "per core is a good start).")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log",
+        help="One log line per request (method, path, status; never bodies).")] = True,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs) on the audit store and bundled policies.
 
@@ -59,4 +62,5 @@ def serve(
             "    decision-engine credentials create --role panel --name \"Your Name\" "
             "--service-area default", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, server_header=False, proxy_headers=False)
+                log_level=log_level, access_log=access_log, server_header=False,
+                proxy_headers=False)
