@@ -21,3 +21,10 @@ POLICY = REGISTRY.get("gravity-matrix", "npcc-2025").policy
 def test_canonical_json_is_rfc8785(facts: dict[str, Any]) -> None:
     d = evaluate("gravity-matrix", facts, dt.date(2025, 6, 1), registry=REGISTRY)
     assert d.canonical_json() == rfc8785.dumps(d.as_json())
+
+
+@settings(max_examples=100, deadline=None)
+@given(facts=facts_for(POLICY))
+def test_as_json_equals_pydantic_dump(facts: dict[str, Any]) -> None:
+    d = evaluate("gravity-matrix", facts, dt.date(2025, 6, 1), registry=REGISTRY)
+    assert d.as_json() == d.model_dump(mode="json")
