@@ -8,12 +8,18 @@ version ⇒ the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def canonical_bytes(data: Any) -> bytes:
+    """RFC 8785 for JSON data without floats and with BMP-only keys (see canonical_json)."""
+    out: bytes = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    return out
 
 
 def build(cls: type[M], **values: Any) -> M:
@@ -95,9 +101,8 @@ class Decision(_Frozen):
         """RFC 8785 canonical encoding: the bytes that are hashed and replayed.
 
         A decision holds only strings, integers, booleans and nulls under ASCII keys (the
-        policy language has no floats), and for such values sorted-key compact JSON from
-        the C encoder is exactly RFC 8785, ~50x faster than a general canonicaliser.
+        policy language has no floats), and for such values orjson's sorted-key compact
+        output is exactly RFC 8785, ~10x faster than a general canonicaliser.
         ``tests/test_decision_json.py`` checks the two agree.
         """
-        return json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False).encode("utf-8")
+        return canonical_bytes(self.as_json())
