@@ -157,6 +157,27 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise SystemExit("server did not become ready")
 
 
+def tree_cpu_seconds(root: int) -> float | None:
+    """User+system CPU seconds of *root* and its children (Linux /proc), else None."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry), int(fields[1])
+            if pid == root or ppid == root:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError):
+        return None
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -191,9 +212,12 @@ def main() -> int:
         try:
             wait_ready(port, proc)
             began = time.perf_counter()
+            server_cpu0, client_cpu0 = tree_cpu_seconds(proc.pid), time.process_time()
             stats, measured = asyncio.run(drive(port, key, args.clients, args.duration,
                                                 args.warmup, args.rate))
             wall = time.perf_counter() - began
+            server_cpu1, client_cpu1 = tree_cpu_seconds(proc.pid), time.process_time()
+            load = os.getloadavg()[0]
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -216,6 +240,14 @@ def main() -> int:
               f"max {max(lat) * 1e3:.1f}  mean {statistics.fmean(lat) * 1e3:.1f}")
     print(f"  responses: {dict(sorted(stats.statuses.items()))}; decisions in the store: "
           f"{stored} (201s: {stats.ok})")
+    total = stats.ok + stats.errors
+    if server_cpu0 is not None and server_cpu1 is not None and total:
+        server = server_cpu1 - server_cpu0
+        client = client_cpu1 - client_cpu0
+        print(f"  CPU per request: server {server / total * 1e6:.0f} us, load generator "
+              f"{client / total * 1e6:.0f} us; server used {server / wall:.2f} of "
+              f"{os.cpu_count()} cores; 1-min load average at the end {load:.2f} "
+              "(other work on the machine lowers the figures)")
     return 0 if stats.errors == 0 and stored == stats.ok else 1
 
 
