@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import rfc8785
 
 GENESIS_HASH = "0" * 64
@@ -42,13 +43,19 @@ def canonical(obj: Any) -> bytes:
 
 
 def fast_json(obj: Any) -> bytes:
-    """Encode *obj* the way RFC 8785 does for the common case, using the C encoder.
+    """Encode *obj* the way RFC 8785 does for the common case, using a C encoder.
 
-    Identical to :func:`canonical` for objects without floats and without keys outside
-    the Basic Multilingual Plane (sorting differs there). Callers use it only as a fast
-    equality pre-check and fall back to :func:`canonical` when the bytes differ.
+    Identical to :func:`canonical` for objects without floats and without characters
+    outside the Basic Multilingual Plane (key sorting differs there; property-tested).
+    Callers use it where they have ruled those out, or as an equality pre-check that
+    falls back to :func:`canonical`. orjson (~7x faster than ``json``) is used when it
+    can encode the value; integers beyond 64 bits fall back to ``json``.
     """
-    return _ENCODER.encode(obj).encode("utf-8")
+    try:
+        out: bytes = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        return _ENCODER.encode(obj).encode("utf-8")
+    return out
 
 
 def _float_free(obj: Any) -> bool:
