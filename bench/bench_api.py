@@ -94,7 +94,12 @@ class Stats:
 
 
 async def client(port: int, requests: list[bytes], start: float, measure_from: float,
-                 stop: float, stats: Stats, interval: float, offset: float) -> None:
+                 stop: float, stats: Stats, interval: float, offset: float,
+                 connect_delay: float) -> None:
+    # Clients connect one after another, as real ones do: a burst of simultaneous
+    # connects is accepted in one go by whichever uvicorn worker wakes first, and with
+    # keep-alive that imbalance would last the whole run.
+    await asyncio.sleep(connect_delay)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     i = 0
     due = start + offset
@@ -131,12 +136,13 @@ async def drive(port: int, key: str, clients: int, duration: float, warmup: floa
                 rate: float) -> tuple[Stats, float]:
     requests = [request_bytes(key, i) for i in range(256)]
     stats = Stats()
-    start = time.perf_counter() + 0.2
+    stagger = min(0.05, max(warmup, 0.2) / (2 * clients))
+    start = time.perf_counter() + 0.2 + stagger * clients
     measure_from = start + warmup
     stop = measure_from + duration
     interval = clients / rate if rate else 0.0
     tasks = [client(port, requests[i::clients] or requests, start, measure_from, stop, stats,
-                    interval, interval * i / clients) for i in range(clients)]
+                    interval, interval * i / clients, stagger * i) for i in range(clients)]
     await asyncio.gather(*tasks)
     return stats, duration
 
