@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tqdm import tqdm
 
-from decision_engine.audit.canonical import canonical, fast_json
+from decision_engine.audit.canonical import canonical
 from decision_engine.audit.config import database_url
 from decision_engine.audit.db import open_database
 from decision_engine.audit.diff import FieldDiff, json_diff
@@ -40,7 +40,20 @@ from decision_engine.audit.store import Store
 
 EngineKind = Literal["durable", "fast"]
 Status = Literal["differs", "changed", "error"]
-Evaluate = Callable[[str, dict[str, Any], dt.date, str], dict[str, Any]]
+
+
+class Replayed(Protocol):
+    """What replay needs from a re-made decision (the engine's ``Decision`` fits)."""
+
+    @property
+    def outcome(self) -> str: ...
+
+    def canonical_json(self) -> bytes: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+Evaluate = Callable[[str, dict[str, Any], dt.date, str], Replayed]
 
 _ROW_COLUMNS = ("seq", "id", "pseudonym", "family", "policy_version", "decision_date",
                 "outcome", "input", "output")
@@ -161,9 +174,8 @@ def core_evaluator(policies_root: str | None, engine: EngineKind) -> Evaluate:
 
     registry = _registry(policies_root)
 
-    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> dict[str, Any]:
-        decision = evaluate(family, facts, on, version, registry=registry, engine=engine)
-        return decision.model_dump(mode="json")
+    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> Replayed:
+        return evaluate(family, facts, on, version, registry=registry, engine=engine)
 
     return run
 
@@ -187,21 +199,27 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
             result.items.append(ReplayItem(status="error", replayed_outcome=None,
                                            error=f"{type(exc).__name__}: {exc}"[:500], **who))
             continue
-        new_outcome = str(new.get("outcome"))
+        new_outcome = str(new.outcome)
         result.transitions[(family, outcome, new_outcome)] += 1
         if target_version is not None:
             if new_outcome != outcome:
                 result.items.append(ReplayItem(status="changed", replayed_outcome=new_outcome,
                                                **who))
             continue
+        # Reproduced means: the decision's own canonical bytes equal the stored ones. The
+        # reference encoder settles the (float / non-BMP) cases a fast encoder may differ on.
         stored = output.encode("utf-8")
-        if fast_json(new) == stored or canonical(new) == stored:
+        if new.canonical_json() == stored:
             result.reproduced += 1
-        else:
-            result.differs += 1
-            result.items.append(ReplayItem(status="differs", replayed_outcome=new_outcome,
-                                           diffs=tuple(json_diff(json.loads(output), new)),
-                                           **who))
+            continue
+        data = new.as_json()
+        if canonical(data) == stored:
+            result.reproduced += 1
+            continue
+        result.differs += 1
+        result.items.append(ReplayItem(status="differs", replayed_outcome=new_outcome,
+                                       diffs=tuple(json_diff(json.loads(output), data)),
+                                       **who))
     return result
 
 
