@@ -213,8 +213,8 @@ def _outcomes(services: Services, record: AuditRecord) -> list[str]:
 def _replay_one(services: Services, record: AuditRecord, target: str | None) -> DecisionReplay:
     registry = services.registry
 
-    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> dict[str, Any]:
-        return evaluate(family, facts, on, version, registry=registry).model_dump(mode="json")
+    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> Decision:
+        return evaluate(family, facts, on, version, registry=registry)
 
     row = (record.seq, record.id, record.pseudonym, record.family, record.policy_version,
            record.decision_date, record.outcome, record.input, record.output)
