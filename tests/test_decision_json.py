@@ -28,3 +28,12 @@ def test_canonical_json_is_rfc8785(facts: dict[str, Any]) -> None:
 def test_as_json_equals_pydantic_dump(facts: dict[str, Any]) -> None:
     d = evaluate("gravity-matrix", facts, dt.date(2025, 6, 1), registry=REGISTRY)
     assert d.as_json() == d.model_dump(mode="json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts=facts_for(POLICY))
+def test_the_fast_fact_validator_agrees_with_the_full_one(facts: dict[str, Any]) -> None:
+    from decision_engine.compiler.inputs import FactValidator, validate_facts
+
+    validator = FactValidator(POLICY)
+    assert validator(facts) == validate_facts(POLICY, facts)

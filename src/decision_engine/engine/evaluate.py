@@ -69,10 +69,11 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
                  if r.rule.applies_if_outcome is None or outcome in r.rule.applies_if_outcome]
     outputs, variant, flags = _effects(cp, effective)
 
-    scope = Context(facts={**ctx.facts, **outputs, "outcome": outcome}, decision_date=on,
-                    lookups=ctx.lookups, params=ctx.params)
-    for name, compute in cp.outputs:
-        outputs[name] = scope.facts[name] = compute(scope)
+    if cp.outputs:
+        scope = Context(facts={**ctx.facts, **outputs, "outcome": outcome}, decision_date=on,
+                        lookups=ctx.lookups, params=ctx.params)
+        for name, compute in cp.outputs:
+            outputs[name] = scope.facts[name] = compute(scope)
 
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
                             {"outcome": outcome, "decision_date": on.isoformat()})

@@ -94,26 +94,36 @@ class Engine:
 
     def compiled(self, pv: PolicyVersion) -> CompiledPolicy:
         key = (pv.family, pv.version, pv.sha256)
-        with self._lock:
-            if key not in self._compiled:
-                self._compiled[key] = compile_policy(pv.policy, pv.sha256, pv.entry.file)
-            return self._compiled[key]
+        held = self._compiled.get(key)  # lock-free on the hot path; dict reads are atomic
+        if held is None:
+            with self._lock:
+                if key not in self._compiled:
+                    self._compiled[key] = compile_policy(pv.policy, pv.sha256, pv.entry.file)
+                held = self._compiled[key]
+        return held
 
     def matcher(self, pv: PolicyVersion, kind: EngineKind) -> Matcher:
         key = (pv.family, pv.version, pv.sha256, kind)
-        cp = self.compiled(pv)
-        with self._lock:
-            if key not in self._matchers:
-                self._matchers[key] = DurableMatcher(cp) if kind == "durable" else FastMatcher(cp)
-            return self._matchers[key]
+        held = self._matchers.get(key)
+        if held is None:
+            cp = self.compiled(pv)
+            with self._lock:
+                if key not in self._matchers:
+                    self._matchers[key] = (DurableMatcher(cp) if kind == "durable"
+                                           else FastMatcher(cp))
+                held = self._matchers[key]
+        return held
 
     def evaluate(self, family: str, facts: Mapping[str, Any], on: dt.date,
                  version: str | None = None, *, engine: EngineKind = "durable") -> Decision:
         pv = self.registry.select(family, on, version)
-        def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
-            return self.evaluate(other, other_facts, day, engine=engine)
+        cp = self.compiled(pv)
+        consult = None
+        if cp.policy.consults:
+            def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
+                return self.evaluate(other, other_facts, day, engine=engine)
 
-        return evaluate_compiled(self.compiled(pv), facts, on, self.matcher(pv, engine), consult)
+        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult)
 
     def decide(self, family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,
                version: str | None = None, *, engine: EngineKind = "durable",
