@@ -8,6 +8,7 @@ translated for psycopg.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -21,6 +22,11 @@ from psycopg import IsolationLevel
 
 from decision_engine.audit.config import Backend, DatabaseURL
 from decision_engine.audit.errors import AuditError, ConfigError, DurabilityError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy handler alone queues writers
+    fcntl = None  # type: ignore[assignment]
 
 Row = tuple[Any, ...]
 Params = Sequence[Any]
@@ -131,6 +137,7 @@ class SQLiteDatabase(Database):
             raise ConfigError(f"SQLite database directory does not exist: {self.path.parent}")
         self.conn = self._connect()
         self._assert_durable(self.conn)
+        self._lock_fd: int | None = None
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions, we issue BEGIN/COMMIT ourselves.
@@ -166,7 +173,7 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def write(self) -> Iterator[tuple[int, str]]:
-        with self.lock:
+        with self.lock, self._writer_turn():
             # IMMEDIATE takes the database write lock now, so the head we read is the
             # head we extend, across processes too.
             self.conn.execute("BEGIN IMMEDIATE")
@@ -179,6 +186,26 @@ class SQLiteDatabase(Database):
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """Queue writers from several processes on an flock before BEGIN IMMEDIATE.
+
+        SQLite's own busy handler polls with sleeps that grow to 100 ms, so two uvicorn
+        workers contending for the write lock saw p99 latencies of ~0.4 s; a blocking
+        flock hands the turn over as soon as the holder commits. Correctness does not
+        depend on it (BEGIN IMMEDIATE still serialises), only latency.
+        """
+        if fcntl is None:
+            yield
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(f"{self.path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextmanager
     def migrating(self) -> Iterator[None]:
@@ -229,6 +256,9 @@ class SQLiteDatabase(Database):
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
 
 def _pg(sql: str) -> str:
