@@ -79,7 +79,7 @@ def test_outputs_may_read_the_outcome_and_earlier_outputs(tmp_path: Path) -> Non
     import datetime as dt
 
     from decision_engine.compiler.program import compile_policy
-    from decision_engine.engine.evaluate import evaluate_compiled
+    from decision_engine.engine.evaluation import evaluate_compiled
     from decision_engine.engine.matchers import FastMatcher
 
     path = tmp_path / "outputs.yaml"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from decision_engine.compiler.program import CompiledPolicy, compile_policy
 from decision_engine.engine.decision import Decision
-from decision_engine.engine.evaluate import evaluate_compiled
+from decision_engine.engine.evaluation import evaluate_compiled
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
 from decision_engine.errors import InputError
 from decision_engine.policy.registry import PolicyVersion, Registry
