@@ -7,32 +7,23 @@ Exit codes: 0 success; 1 the check failed (chain broken, decisions do not reprod
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
+
+from decision_engine.cli.common import DatabaseOpt, command_group, fail, parse_date
 
 if TYPE_CHECKING:
     from decision_engine.audit.records import AccessContext, RecordFilter
     from decision_engine.audit.store import Store
 
-audit_app = typer.Typer(
-    name="audit",
-    help="Audit store: verify, checkpoint, replay, export, erase.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database-url", envvar="DECISION_ENGINE_DATABASE_URL", show_envvar=True,
-    help="sqlite:///path or postgresql://... (default sqlite:///./decision-engine.db).")]
+audit_app = command_group("audit", "Audit store: verify, checkpoint, replay, export, erase.")
 FromOpt = Annotated[str | None, typer.Option("--from", help="First decision date, YYYY-MM-DD.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last decision date (inclusive).")]
 FamilyOpt = Annotated[str | None, typer.Option("--family", help="Only this policy family.")]
@@ -41,20 +32,6 @@ ActorOpt = Annotated[str | None, typer.Option("--actor", help="Actor id logged w
                                               "(default: login name).")]
 RoleOpt = Annotated[str, typer.Option("--role", help="Actor role logged with the access.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _date(option: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r}: expected a date as YYYY-MM-DD")
 
 
 def _actor(actor: str | None) -> str:
@@ -100,7 +77,7 @@ def _filter(date_from: str | None, date_to: str | None, family: str | None,
             service_area: str | None, policy_version: str | None = None) -> RecordFilter:
     from decision_engine.audit.records import RecordFilter
 
-    start, end = _date("--from", date_from), _date("--to", date_to)
+    start, end = parse_date("--from", date_from), parse_date("--to", date_to)
     if start and end and start > end:
         fail(f"--from {start} is after --to {end}")
     return RecordFilter(kind="decision", family=family, service_area=service_area,

@@ -10,29 +10,17 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from decision_engine.cli.common import DatabaseOpt, command_group, fail
 
 if TYPE_CHECKING:
     from api.credentials import Credential, Credentials
 
-credentials_app = typer.Typer(
-    name="credentials",
-    help="API keys for the HTTP service: create (prints the key once), list, revoke.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database-url", envvar="DECISION_ENGINE_DATABASE_URL", show_envvar=True,
-    help="sqlite:///path or postgresql://... (default sqlite:///./decision-engine.db).")]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+credentials_app = command_group(
+    "credentials", "API keys for the HTTP service: create (prints the key once), list, revoke.")
 
 
 def _operator() -> str:

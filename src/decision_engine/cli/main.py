@@ -7,33 +7,14 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
+from decision_engine.cli.common import command_group, fail, parse_date
 from decision_engine.errors import DecisionEngineError, InputError
 
-app = typer.Typer(
-    name="decision-engine",
-    help="Versioned, explainable youth-justice decision policies.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def parse_date(field: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{field}: {value!r}: expected a date as YYYY-MM-DD")
+app = command_group("decision-engine", "Versioned, explainable youth-justice decision policies.")
 
 
 def read_json(field: str, path: Path) -> Any:
