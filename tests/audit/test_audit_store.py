@@ -382,3 +382,21 @@ def test_audit_sqlite_query_plans_use_the_right_indexes(tmp_path: Any) -> None:
             where, params = flt.where()
             chunk = plan(store, chunk_sql(where), [*params, 1, 10_000])
             assert "seq>? AND seq<?" in chunk and "TEMP B-TREE" not in chunk, chunk
+
+
+def test_audit_engine_decisions_take_the_direct_path_with_identical_columns() -> None:
+    """Columns read off an engine Decision equal those parsed from its canonical JSON."""
+    import datetime as dt
+
+    from decision_engine.audit import store as store_module
+    from decision_engine.engine import evaluate
+
+    d = evaluate("gravity-matrix", {"offence": "robbery", "age": 15, "sufficient_evidence": True,
+                                    "admission": "no_comment", "mitigating": ["provocation"]},
+                 dt.date(2024, 5, 1))
+
+    class Wrapped:  # any other DecisionLike goes through the full parse
+        def canonical_json(self) -> bytes:
+            return d.canonical_json()
+
+    assert store_module._parse_decision(d) == store_module._parse_decision(Wrapped())
