@@ -15,7 +15,6 @@ from decision_engine.compiler.expressions import Context
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
 from decision_engine.engine.decision import (
     Decision,
-    PolicyRef,
     Provenance,
     SourceRef,
     build,
@@ -87,13 +86,12 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     return build(
         Decision,
         decision_date=on,
-        policy=build(PolicyRef, family=policy.family, version=policy.version,
-                     sha256=cp.sha256, title=policy.title),
+        policy=explain.policy_ref,
         input=inputs,
         derived={name: ctx.facts[name] for name, _ in cp.derived},
         indicated=indicated,
         outcome=outcome,
-        summary=_summary(policy.outcomes, indicated, outcome, blocked_by, variant),
+        summary=explain.summary(indicated, outcome, blocked_by, variant, _summary),
         variant=variant,
         outcomes={o: explain.status(b) for o, b in blocked_by.items()},
         outputs=outputs,

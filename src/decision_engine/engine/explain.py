@@ -7,11 +7,18 @@ explanation costs little more than the outcome itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
-from decision_engine.engine.decision import OutcomeStatus, Provenance, Reason, SourceRef, build
+from decision_engine.engine.decision import (
+    OutcomeStatus,
+    PolicyRef,
+    Provenance,
+    Reason,
+    SourceRef,
+    build,
+)
 from decision_engine.policy import model as m
 
 
@@ -64,6 +71,21 @@ class Explainer:
                                         verified=param.verified, source=src), warning)
 
         self._status: dict[tuple[str, ...], OutcomeStatus] = {}
+        self.policy_ref = build(PolicyRef, family=policy.family, version=policy.version,
+                                sha256=cp.sha256, title=policy.title)
+        self._summaries: dict[tuple[Any, ...], str] = {}
+
+    def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
+                variant: str | None,
+                write: Callable[[list[str], str, str, dict[str, list[str]], str | None], str],
+                ) -> str:
+        """The one-line summary; few distinct ones exist per version, so each is kept."""
+        key = (indicated, outcome, variant, *(tuple(b) for b in blocked_by.values()))
+        text = self._summaries.get(key)
+        if text is None:
+            text = self._summaries[key] = write(self.cp.policy.outcomes, indicated, outcome,
+                                                blocked_by, variant)
+        return text
 
     def status(self, blocked_by: list[str]) -> OutcomeStatus:
         key = tuple(blocked_by)
