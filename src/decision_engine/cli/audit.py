@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 the check failed (chain broken, decisions do not reprod
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -17,11 +16,17 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from decision_engine.cli.common import DatabaseOpt, command_group, fail, parse_date
+from decision_engine.cli.common import (
+    DatabaseOpt,
+    command_group,
+    fail,
+    os_user,
+    parse_date,
+    store_or_fail,
+)
 
 if TYPE_CHECKING:
     from decision_engine.audit.records import AccessContext, RecordFilter
-    from decision_engine.audit.store import Store
 
 audit_app = command_group("audit", "Audit store: verify, checkpoint, replay, export, erase.")
 FromOpt = Annotated[str | None, typer.Option("--from", help="First decision date, YYYY-MM-DD.")]
@@ -35,29 +40,7 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Write here instead o
 
 
 def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-@contextmanager
-def _store(url: str | None) -> Iterator[Store]:
-    from decision_engine.audit.store import open_store
-    from decision_engine.errors import DecisionEngineError
-
-    try:
-        store = open_store(url)
-    except DecisionEngineError as exc:
-        fail(str(exc))
-    try:
-        yield store
-    except DecisionEngineError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
+    return actor or os_user()
 
 
 @contextmanager
@@ -109,7 +92,7 @@ def verify(
             checkpoints.append(Checkpoint.from_json(json.loads(path.read_text("utf-8"))))
         except (OSError, ValueError) as exc:
             fail(f"--against: {path}: {exc}")
-    with _store(database_url) as store:
+    with store_or_fail(database_url) as store:
         result = store.verify(checkpoints)
     if as_json:
         typer.echo(json.dumps({
@@ -146,7 +129,7 @@ def checkpoint(
 
     if out.exists() and not force:
         fail(f"--out: {out} exists; checkpoints are evidence, use a new name or --force")
-    with _store(database_url) as store:
+    with store_or_fail(database_url) as store:
         if skip_verify:
             cp = store.checkpoint()
         else:
@@ -206,7 +189,7 @@ def replay(
                             engine="fast" if engine == "fast" else "durable",
                             policies_root=str(policies) if policies else None,
                             workers=workers)
-    with _store(database_url) as store, _output(out) as stream:
+    with store_or_fail(database_url) as store, _output(out) as stream:
         sink = make_sink("csv" if fmt == "csv" else "json" if fmt == "json" else "table",
                          stream)
         report = run(store, flt, options, _access(actor, role, service_area, reason),
@@ -240,7 +223,7 @@ def export(
     if fmt not in ("csv", "jsonl"):
         fail(f"--format: {fmt!r}: expected csv or jsonl")
     flt = _filter(date_from, date_to, family, service_area)
-    with _store(database_url) as store, _output(out) as stream:
+    with store_or_fail(database_url) as store, _output(out) as stream:
         count = export_decisions(store, flt, "csv" if fmt == "csv" else "jsonl", stream,
                                  _access(actor, role, service_area, justification))
     typer.echo(f"exported {count:,} decisions", err=True)
@@ -273,7 +256,7 @@ def erase(
     if sum([older_than_retention, bool(pseudonym), case_reference is not None]) != 1:
         fail("choose exactly one of --older-than-retention, --pseudonym, --case-reference")
     period: dict[str, str | None] = {}
-    with _store(database_url) as store:
+    with store_or_fail(database_url) as store:
         if older_than_retention:
             try:
                 policy = load_retention(retention)
@@ -314,7 +297,7 @@ def migrate(database_url: DatabaseOpt = None) -> None:
     """Apply pending schema migrations and list the applied ones."""
     from decision_engine.audit.migrate import applied_versions
 
-    with _store(database_url) as store:
+    with store_or_fail(database_url) as store:
         for version, name, applied_at in applied_versions(store.db):
             typer.echo(f"{version:04d}  {name:<30} {applied_at}")
         typer.echo(f"database: {store.url}")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, NoReturn
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from decision_engine.audit.store import Store
 
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database-url", envvar="DECISION_ENGINE_DATABASE_URL", show_envvar=True,
@@ -30,3 +36,29 @@ def parse_date(field: str, value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{field}: {value!r}: expected a date as YYYY-MM-DD")
+
+
+def os_user() -> str:
+    """Who ran the command, for audit fields when no actor is named."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@contextmanager
+def store_or_fail(url: str | None = None) -> Iterator[Store]:
+    """An open audit store; a store error exits 2 with its message, never a traceback."""
+    from decision_engine.audit.store import open_store
+    from decision_engine.errors import DecisionEngineError
+
+    try:
+        store = open_store(url)
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    try:
+        yield store
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    finally:
+        store.close()

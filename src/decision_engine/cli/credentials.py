@@ -6,7 +6,6 @@ secret is printed once by ``create`` and cannot be shown again. Exit 2 on bad in
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from decision_engine.cli.common import DatabaseOpt, command_group, fail
+from decision_engine.cli.common import DatabaseOpt, command_group, os_user, store_or_fail
 
 if TYPE_CHECKING:
     from api.credentials import Credential, Credentials
@@ -24,28 +23,15 @@ credentials_app = command_group(
 
 
 def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli:unknown"
+    return f"cli:{os_user()}"
 
 
 @contextmanager
 def _credentials(url: str | None) -> Iterator[Credentials]:
     from api.credentials import Credentials
-    from decision_engine.audit import open_store
-    from decision_engine.errors import DecisionEngineError
 
-    try:
-        store = open_store(url)
-    except DecisionEngineError as exc:
-        fail(str(exc))
-    try:
+    with store_or_fail(url) as store:
         yield Credentials(store.db)
-    except DecisionEngineError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
 
 
 def _as_json(cred: Credential) -> dict[str, object]:

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from decision_engine.cli.common import command_group, fail, parse_date
-from decision_engine.errors import DecisionEngineError, InputError
+from decision_engine.cli.common import command_group, fail, parse_date, store_or_fail
+from decision_engine.errors import DecisionEngineError
 
 app = command_group("decision-engine", "Versioned, explainable youth-justice decision policies.")
 
@@ -60,18 +60,13 @@ def decide(
     try:
         subject, decision = run(family, data, day, policy_version,
                                 engine="fast" if engine == "fast" else "durable")
-    except (InputError, DecisionEngineError) as exc:
+    except DecisionEngineError as exc:
         fail(str(exc))
     out = decision.as_json()
     if record:
-        from decision_engine.audit import open_store
-
-        store = open_store()
-        try:
+        with store_or_fail() as store:
             ref = store.append_decision(decision, subject, actor_role=role, actor_id=actor,
                                         service_area=service_area)
-        finally:
-            store.close()
         out = {"id": ref.id, "seq": ref.seq, "hash": ref.hash, **out}
     if explain:
         from decision_engine.cli.render import explain_text
