@@ -91,7 +91,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         derived={name: ctx.facts[name] for name, _ in cp.derived},
         indicated=indicated,
         outcome=outcome,
-        summary=explain.summary(indicated, outcome, blocked_by, variant, _summary),
+        summary=explain.summary(indicated, outcome, blocked_by, variant),
         variant=variant,
         outcomes={o: explain.status(b) for o, b in blocked_by.items()},
         outputs=outputs,
@@ -170,17 +170,3 @@ def _resolve(policy: m.Policy, indicated: str, blocked_by: dict[str, list[str]])
         if not blocked_by[o]:
             return o
     return policy.resolution.default
-
-
-def _summary(ladder: list[str], indicated: str, outcome: str,
-             blocked_by: dict[str, list[str]], variant: str | None) -> str:
-    words = outcome.replace("_", " ")
-    if variant:
-        words += f" ({variant.replace('_', ' ')})"
-    if indicated == outcome:
-        return f"Recommended: {words}."
-    lo, hi = sorted((ladder.index(outcome), ladder.index(indicated)))
-    skipped = [o for o in ladder[lo : hi + 1] if blocked_by[o]]
-    why = "; ".join(f"{o.replace('_', ' ')} blocked by {', '.join(blocked_by[o])}" for o in skipped)
-    return (f"Indicated {indicated.replace('_', ' ')}, which is not open ({why}); recommended: "
-            f"{words}, the most severe open outcome below it.")

@@ -7,7 +7,7 @@ explanation costs little more than the outcome itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
@@ -76,15 +76,13 @@ class Explainer:
         self._summaries: dict[tuple[Any, ...], str] = {}
 
     def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
-                variant: str | None,
-                write: Callable[[list[str], str, str, dict[str, list[str]], str | None], str],
-                ) -> str:
+                variant: str | None) -> str:
         """The one-line summary; few distinct ones exist per version, so each is kept."""
         key = (indicated, outcome, variant, *(tuple(b) for b in blocked_by.values()))
         text = self._summaries.get(key)
         if text is None:
-            text = self._summaries[key] = write(self.cp.policy.outcomes, indicated, outcome,
-                                                blocked_by, variant)
+            text = self._summaries[key] = _summary(self.cp.policy.outcomes, indicated,
+                                                   outcome, blocked_by, variant)
         return text
 
     def status(self, blocked_by: list[str]) -> OutcomeStatus:
@@ -166,3 +164,17 @@ def _effect(rule: m.Rule) -> dict[str, Any]:
     if rule.variant:
         effect["variant"] = rule.variant
     return effect
+
+
+def _summary(ladder: list[str], indicated: str, outcome: str,
+             blocked_by: dict[str, list[str]], variant: str | None) -> str:
+    words = outcome.replace("_", " ")
+    if variant:
+        words += f" ({variant.replace('_', ' ')})"
+    if indicated == outcome:
+        return f"Recommended: {words}."
+    lo, hi = sorted((ladder.index(outcome), ladder.index(indicated)))
+    skipped = [o for o in ladder[lo : hi + 1] if blocked_by[o]]
+    why = "; ".join(f"{o.replace('_', ' ')} blocked by {', '.join(blocked_by[o])}" for o in skipped)
+    return (f"Indicated {indicated.replace('_', ' ')}, which is not open ({why}); recommended: "
+            f"{words}, the most severe open outcome below it.")
