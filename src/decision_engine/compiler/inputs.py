@@ -80,13 +80,11 @@ class FactValidator:
 
     def __init__(self, policy: m.Policy) -> None:
         self.policy = policy
-        self.domains = {name: _domain(policy, inp.values, inp.from_table)
-                        for name, inp in policy.inputs.items()}
-        self.sets = {name: frozenset(d) for name, d in self.domains.items()}
-
+        allowed = {name: frozenset(_domain(policy, inp.values, inp.from_table))
+                   for name, inp in policy.inputs.items()}
         self.names = frozenset(policy.inputs)
         self.simple = all(i.type in ("bool", "int", "enum", "set") for i in policy.inputs.values())
-        self.plan = [(name, inp.type, inp.default, inp.optional, self.sets[name],
+        self.plan = [(name, inp.type, inp.default, inp.optional, allowed[name],
                       inp.min if inp.min is not None else -(2**63),
                       inp.max if inp.max is not None else 2**63)
                      for name, inp in policy.inputs.items()]
@@ -95,7 +93,7 @@ class FactValidator:
         """Accept plainly valid facts quickly; anything doubtful goes through
         validate_facts, which alone words the errors."""
         if not (self.simple and isinstance(facts, Mapping) and self.names.issuperset(facts)):
-            return validate_facts(self.policy, facts, self)
+            return validate_facts(self.policy, facts)
         out: dict[str, Any] = {}
         for name, kind, default, optional, allowed, lo, hi in self.plan:
             value = facts.get(name)
@@ -103,7 +101,7 @@ class FactValidator:
                 if default is None:
                     if optional:
                         continue
-                    return validate_facts(self.policy, facts, self)
+                    return validate_facts(self.policy, facts)
                 value = default
             if kind == "bool":
                 ok = value is True or value is False
@@ -116,14 +114,16 @@ class FactValidator:
                       and all(type(v) is str and v in allowed for v in value))
                 value = sorted(value) if ok else value
             if not ok:
-                return validate_facts(self.policy, facts, self)
+                return validate_facts(self.policy, facts)
             out[name] = value
         return out
 
 
-def validate_facts(policy: m.Policy, facts: Mapping[str, Any],
-                   prepared: FactValidator | None = None) -> dict[str, Any]:
-    """Normalised facts (defaults filled, sets sorted) or an InputError."""
+def validate_facts(policy: m.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalised facts (defaults filled, sets sorted) or an InputError naming the field.
+
+    The full, slower path: FactValidator accepts plainly valid facts itself and sends
+    everything else here, so the wording of every error lives in one place."""
     if not isinstance(facts, Mapping):
         raise InputError("facts", facts, "expected an object of named facts")
     unknown = sorted(set(facts) - set(policy.inputs))
@@ -151,16 +151,13 @@ def validate_facts(policy: m.Policy, facts: Mapping[str, Any],
         elif inp.type == "int":
             value = _int(field, value, inp.min, inp.max)
         elif inp.type == "enum":
-            if prepared is None or not isinstance(value, str) or value not in prepared.sets[name]:
-                value = _enum(field, value, _domain(policy, inp.values, inp.from_table))
+            value = _enum(field, value, _domain(policy, inp.values, inp.from_table))
         elif inp.type == "set":
             if not isinstance(value, list):
                 raise InputError(field, value, "expected a list")
-            allowed = prepared.domains[name] if prepared else _domain(policy, inp.values,
-                                                                      inp.from_table)
+            allowed = _domain(policy, inp.values, inp.from_table)
             for v in value:
-                if prepared is None or not isinstance(v, str) or v not in prepared.sets[name]:
-                    _enum(field, v, allowed)
+                _enum(field, v, allowed)
             if len(set(value)) != len(value):
                 raise InputError(field, value, "lists a value twice")
             value = sorted(value)
