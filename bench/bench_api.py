@@ -50,8 +50,8 @@ def free_port() -> int:
 
 
 def issue_key(url: str) -> str:
-    from api.credentials import Credentials
     from decision_engine.audit import open_store
+    from decision_engine_api.credentials import Credentials
 
     with open_store(url) as store:
         _, key = Credentials(store.db).create("panel", "bench", "bench", created_by="bench")
@@ -211,7 +211,7 @@ def main() -> int:
         env = {**os.environ, "DECISION_ENGINE_DATABASE_URL": url,
                "DECISION_ENGINE_POLICY_ROOT": str(ROOT),
                "DECISION_ENGINE_GROUP_COMMIT": "0" if args.no_group_commit else "1"}
-        cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        cmd = [sys.executable, "-m", "uvicorn", "decision_engine_api.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
                "--log-level", "warning", "--no-access-log"]
         proc = subprocess.Popen(cmd, env=env, cwd=tmp)

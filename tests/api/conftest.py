@@ -20,12 +20,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.credentials import ROLES
-from api.services import Services
-from api.settings import Settings
 from decision_engine.audit import RecordFilter, Store, open_store
 from decision_engine.policy.registry import Registry
+from decision_engine_api.app import create_app
+from decision_engine_api.credentials import ROLES
+from decision_engine_api.services import Services
+from decision_engine_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = ("north", "south")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.credentials import ROLES
+from decision_engine_api.credentials import ROLES
 from tests.api.conftest import GRAVITY_CASE, Api, assert_problem, example_body
 
 FAMILIES = {

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api.credentials import Credentials
 from decision_engine.audit import open_store
 from decision_engine.cli.main import app
+from decision_engine_api.credentials import Credentials
 
 runner = CliRunner()
 
@@ -81,7 +81,7 @@ def test_serve_checks_configuration_and_explains_first_key(
     assert result.exit_code == 0, result.output
     assert "credentials create" in result.stderr
     assert calls and calls[0]["factory"] is True and calls[0]["workers"] == 2
-    assert calls[0]["args"] == ("api.app:create_app",) and calls[0]["port"] == 8123
+    assert calls[0]["args"] == ("decision_engine_api.app:create_app",) and calls[0]["port"] == 8123
 
     bad = _run("mysql://nope", "serve")
     assert bad.exit_code == 2 and "DECISION_ENGINE_DATABASE_URL" in bad.stderr

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from decision_engine_api.app import create_app
 from tests.api.conftest import GRAVITY_CASE, Api, assert_problem
 
 URL = "/v1/decisions/gravity-matrix"
@@ -131,7 +131,7 @@ def test_bad_path_and_query_parameters(api: Api) -> None:
 
 def test_unexpected_failure_is_a_bare_500(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """An internal error says nothing about itself: no message, no traceback."""
-    import api.routes.decisions as routes
+    import decision_engine_api.routes.decisions as routes
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"secret detail {GRAVITY_CASE['case_reference']}")

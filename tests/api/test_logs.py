@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from decision_engine_api.app import create_app
 from tests.api.conftest import Api
 
 REFERENCE = "LOGCHECK-7731"
@@ -35,7 +35,7 @@ def test_logs_hold_no_identifiers(api: Api, caplog: pytest.LogCaptureFixture,
     c.post("/v1/decisions/gravity-matrix", json={"case": {**case, "age": 99}},
            headers=api.auth("panel"))
 
-    import api.routes.decisions as routes
+    import decision_engine_api.routes.decisions as routes
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"failed for {REFERENCE} born {BORN}")

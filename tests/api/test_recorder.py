@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from api.recorder import Recorder
 from decision_engine.audit import AuditValidationError, RecordFilter, open_store
 from decision_engine.engine import decide
+from decision_engine_api.recorder import Recorder
 from tests.api.conftest import GRAVITY_CASE
 
 

@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from api.credentials import ROLES
 from decision_engine.policy.registry import Registry
+from decision_engine_api.app import create_app
+from decision_engine_api.credentials import ROLES
 from tests.api.conftest import ROOT, example_body, make_api
 from tests.api.test_access import FAMILIES
 

@@ -16,7 +16,7 @@ import typer
 from decision_engine.cli.common import DatabaseOpt, command_group, os_user, store_or_fail
 
 if TYPE_CHECKING:
-    from api.credentials import Credential, Credentials
+    from decision_engine_api.credentials import Credential, Credentials
 
 credentials_app = command_group(
     "credentials", "API keys for the HTTP service: create (prints the key once), list, revoke.")
@@ -28,7 +28,7 @@ def _operator() -> str:
 
 @contextmanager
 def _credentials(url: str | None) -> Iterator[Credentials]:
-    from api.credentials import Credentials
+    from decision_engine_api.credentials import Credentials
 
     with store_or_fail(url) as store:
         yield Credentials(store.db)

@@ -36,11 +36,11 @@ def serve(
     """
     import uvicorn
 
-    from api.credentials import Credentials
-    from api.settings import Settings
     from decision_engine.audit import open_store
     from decision_engine.errors import DecisionEngineError
     from decision_engine.policy.registry import Registry
+    from decision_engine_api.credentials import Credentials
+    from decision_engine_api.settings import Settings
 
     try:
         settings = Settings.from_env()
@@ -61,6 +61,7 @@ def serve(
             "refused (401).\n  Create one (the key is printed once):\n"
             "    decision-engine credentials create --role panel --name \"Your Name\" "
             "--service-area default", err=True)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("decision_engine_api.app:create_app", factory=True, host=host, port=port,
+                workers=workers,
                 log_level=log_level, access_log=access_log, server_header=False,
                 proxy_headers=False)

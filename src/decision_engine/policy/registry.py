@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -85,18 +86,21 @@ def load_policy_file(path: Path, display: str | None = None) -> tuple[m.Policy, 
 
 
 def default_root() -> Path:
-    """Where policies.yaml lives: $DECISION_ENGINE_POLICY_ROOT, the working directory,
-    or the source checkout this package was installed from."""
+    """Where policies.yaml lives: $DECISION_ENGINE_POLICY_ROOT (a service's own policies),
+    the working directory when it holds a policies.yaml, else the bundled policies shipped
+    inside this package (read through importlib.resources, so a wheel works anywhere)."""
     env = os.environ.get("DECISION_ENGINE_POLICY_ROOT")
     if env:
         return Path(env)
     cwd = Path.cwd()
     if (cwd / "policies.yaml").exists():
         return cwd
-    checkout = Path(__file__).resolve().parents[3]
-    if (checkout / "policies.yaml").exists():
-        return checkout
-    return cwd
+    return bundled_root()
+
+
+def bundled_root() -> Path:
+    """The directory of the bundled policies.yaml, rules/ and examples/."""
+    return Path(str(resources.files("decision_engine.bundled")))
 
 
 class Registry:

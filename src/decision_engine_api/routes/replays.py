@@ -11,13 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from api.deps import JobCreator, JobId, JobReader, Justification, ServicesDep
-from api.examples import BULK_REPLAY_EXAMPLES
-from api.jobs import QueueFull
-from api.models import BulkReplayCreate, ReplayJob
-from api.problems import ProblemError, field_problem, not_found, problem_responses
 from decision_engine.audit import AccessContext
 from decision_engine.errors import UnknownPolicyError
+from decision_engine_api.deps import JobCreator, JobId, JobReader, Justification, ServicesDep
+from decision_engine_api.examples import BULK_REPLAY_EXAMPLES
+from decision_engine_api.jobs import QueueFull
+from decision_engine_api.models import BulkReplayCreate, ReplayJob
+from decision_engine_api.problems import ProblemError, field_problem, not_found, problem_responses
 
 router = APIRouter(prefix="/v1/replays", tags=["replays"])
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.models import PolicyVersionDetail, PolicyVersionSummary, RenderedTable
 from decision_engine.policy.model import Table
 from decision_engine.policy.registry import PolicyVersion
+from decision_engine_api.models import PolicyVersionDetail, PolicyVersionSummary, RenderedTable
 
 
 def summary(pv: PolicyVersion) -> PolicyVersionSummary:

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.models import BulkReplayCreate, ReplayJob, ReplayProgress
 from decision_engine.audit import AccessContext, RecordFilter, ReplayOptions, Store, replay
 from decision_engine.audit.replay import ReplayItem
 from decision_engine.errors import DecisionEngineError
+from decision_engine_api.models import BulkReplayCreate, ReplayJob, ReplayProgress
 
-log = logging.getLogger("api.jobs")
+log = logging.getLogger("decision_engine_api.jobs")
 
 STALE_AFTER = dt.timedelta(seconds=120)
 """A queued or running job whose heartbeat is older than this has lost its worker."""

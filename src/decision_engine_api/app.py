@@ -14,14 +14,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import problems
-from api.auth import BEARER_SCHEME
-from api.examples import case_examples
-from api.limits import BodyLimit
-from api.routes import decisions, exports, health, index, policies, replays
-from api.services import Services
-from api.settings import Settings
 from decision_engine.policy.registry import Registry
+from decision_engine_api import problems
+from decision_engine_api.auth import BEARER_SCHEME
+from decision_engine_api.examples import case_examples
+from decision_engine_api.limits import BodyLimit
+from decision_engine_api.routes import decisions, exports, health, index, policies, replays
+from decision_engine_api.services import Services
+from decision_engine_api.settings import Settings
 
 DESCRIPTION = """\
 Evaluate youth-justice cases against versioned policies, record every decision in a

@@ -10,11 +10,11 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from api.deps import ServicesDep
-from api.render import summary
+from decision_engine_api.deps import ServicesDep
+from decision_engine_api.render import summary
 
 router = APIRouter(include_in_schema=False)
-_env = Environment(loader=PackageLoader("api", "templates"),
+_env = Environment(loader=PackageLoader("decision_engine_api", "templates"),
                    autoescape=select_autoescape(["html"]))
 
 

@@ -4,6 +4,6 @@
 uvicorn as a factory); everything else in this package is its implementation.
 """
 
-from api.app import create_app
+from decision_engine_api.app import create_app
 
 __all__ = ["create_app"]

@@ -14,8 +14,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Response
 
-from api.auth import Principal
-from api.deps import (
+from decision_engine.audit import AuditRecord
+from decision_engine.audit.replay import replay_rows
+from decision_engine.engine import Decision, decide, evaluate
+from decision_engine.errors import UnknownPolicyError
+from decision_engine_api.auth import Principal
+from decision_engine_api.deps import (
     Creator,
     DecisionId,
     Finaliser,
@@ -24,8 +28,8 @@ from api.deps import (
     Replayer,
     ServicesDep,
 )
-from api.examples import FINAL_EXAMPLES, REPLAY_EXAMPLES
-from api.models import (
+from decision_engine_api.examples import FINAL_EXAMPLES, REPLAY_EXAMPLES
+from decision_engine_api.models import (
     Actor,
     DecisionCreate,
     DecisionRecorded,
@@ -36,12 +40,8 @@ from api.models import (
     ReplayCreate,
     StoredDecision,
 )
-from api.problems import field_problem, not_found, problem_responses
-from api.services import Services
-from decision_engine.audit import AuditRecord
-from decision_engine.audit.replay import replay_rows
-from decision_engine.engine import Decision, decide, evaluate
-from decision_engine.errors import UnknownPolicyError
+from decision_engine_api.problems import field_problem, not_found, problem_responses
+from decision_engine_api.services import Services
 
 _LATEST_DECISION_DAY = dt.timedelta(days=1)
 """Decision dates may be up to a day ahead of UTC today (time zones), never later."""

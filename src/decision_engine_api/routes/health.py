@@ -10,9 +10,9 @@ import logging
 
 from fastapi import APIRouter
 
-from api.deps import ServicesDep
-from api.models import Health, Readiness
-from api.problems import ProblemError, problem_responses
+from decision_engine_api.deps import ServicesDep
+from decision_engine_api.models import Health, Readiness
+from decision_engine_api.problems import ProblemError, problem_responses
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("api")

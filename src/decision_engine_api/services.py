@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from api.credentials import Credentials
-from api.jobs import ReplayJobs
-from api.recorder import Recorder
-from api.settings import Settings
 from decision_engine.audit import Store, open_store
 from decision_engine.audit.db import open_database
 from decision_engine.policy.registry import Registry
+from decision_engine_api.credentials import Credentials
+from decision_engine_api.jobs import ReplayJobs
+from decision_engine_api.recorder import Recorder
+from decision_engine_api.settings import Settings
 
 
 @dataclass

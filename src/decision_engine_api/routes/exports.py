@@ -15,9 +15,9 @@ from typing import Annotated, Literal, TextIO, cast
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import Exporter, Justification, ServicesDep
-from api.problems import field_problem, problem_responses
 from decision_engine.audit import AccessContext, RecordFilter, export_decisions
+from decision_engine_api.deps import Exporter, Justification, ServicesDep
+from decision_engine_api.problems import field_problem, problem_responses
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path
 
-from api.auth import Principal, require
-from api.services import Services, get_services
+from decision_engine_api.auth import Principal, require
+from decision_engine_api.services import Services, get_services
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 

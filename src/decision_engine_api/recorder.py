@@ -31,7 +31,7 @@ from decision_engine.audit import RecordRef, Store
 from decision_engine.audit.store import DecisionEntry, PreparedDecision
 from decision_engine.engine import Decision, Subject
 
-log = logging.getLogger("api.recorder")
+log = logging.getLogger("decision_engine_api.recorder")
 
 MAX_BATCH = 256
 

@@ -12,7 +12,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import MEDIA_TYPE, FieldError, Problem
+from decision_engine_api.problems import MEDIA_TYPE, FieldError, Problem
 
 _TYPE = "urn:decision-engine:problem:body-too-large"
 

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from fastapi import Request
 
-from api.credentials import ROLES, Credential, Role
-from api.problems import ProblemError, field_problem
-from api.services import Services, get_services
+from decision_engine_api.credentials import ROLES, Credential, Role
+from decision_engine_api.problems import ProblemError, field_problem
+from decision_engine_api.services import Services, get_services
 
 Action = Literal[
     "decisions.create", "decisions.read", "decisions.final", "decisions.replay",

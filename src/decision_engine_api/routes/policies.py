@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.deps import PolicyReader, ServicesDep
-from api.models import PolicyFamily, PolicyVersionDetail
-from api.problems import field_problem, problem_responses
-from api.render import detail, summary
 from decision_engine.errors import UnknownPolicyError
+from decision_engine_api.deps import PolicyReader, ServicesDep
+from decision_engine_api.models import PolicyFamily, PolicyVersionDetail
+from decision_engine_api.problems import field_problem, problem_responses
+from decision_engine_api.render import detail, summary
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
