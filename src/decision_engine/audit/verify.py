@@ -17,6 +17,7 @@ from typing import Any
 
 from decision_engine.audit.canonical import GENESIS_HASH
 from decision_engine.audit.db import Database, Snapshot
+from decision_engine.audit.drafts import subject_digest
 from decision_engine.audit.records import (
     COLUMNS,
     KINDS,
@@ -150,8 +151,6 @@ def _txt(value: Any) -> Any:
 
 
 def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
-    from decision_engine.audit.store import subject_digest
-
     rows = snap.stream(SUBJECTS_SQL)
     with closing(rows):
         for row in rows:

@@ -1,0 +1,63 @@
+"""A panel's final choice for a recorded decision, and the history of those choices."""
+
+from __future__ import annotations
+
+from decision_engine.audit.chain import SELECT, ChainStore
+from decision_engine.audit.drafts import Draft
+from decision_engine.audit.errors import AuditValidationError, RecordNotFound
+from decision_engine.audit.records import AuditRecord, RecordRef
+from decision_engine.audit.validation import checked_text, reject_identifiers
+
+
+class Finals(ChainStore):
+    """:meth:`append_final` and :meth:`finals_for`."""
+
+    def append_final(self, decision_id: str, final_outcome: str, rationale: str | None, *,
+                     actor_role: str, actor_id: str, service_area: str) -> RecordRef:
+        """Record a panel's final choice for a decision.
+
+        A rationale is required when the final outcome departs from the recommendation,
+        and when it replaces an earlier final decision (the earlier one stays on record;
+        the latest is current). The decision must exist in the caller's service area.
+        """
+        final_outcome = checked_text("final_outcome", final_outcome)
+        actor_role = checked_text("actor_role", actor_role)
+        actor_id = checked_text("actor_id", actor_id)
+        service_area = checked_text("service_area", service_area)
+        reason = rationale.strip() if isinstance(rationale, str) and rationale.strip() else None
+        if reason is not None:
+            checked_text("rationale", reason, free_text=True)
+        with self.db.write() as head:
+            decision = self._get(decision_id)
+            if (decision is None or decision.kind != "decision"
+                    or decision.service_area != service_area):
+                raise RecordNotFound(decision_id)
+            previous = self.db.query_one(
+                "SELECT id FROM audit_records WHERE ref_id = ? AND kind = 'final_decision' "
+                "ORDER BY seq DESC LIMIT 1", (decision_id,))
+            departs = final_outcome != decision.outcome
+            if reason is None and departs:
+                raise AuditValidationError("rationale", "required when the final outcome "
+                                           "departs from the recommendation")
+            if reason is None and previous is not None:
+                raise AuditValidationError("rationale", "required when replacing an earlier "
+                                           "final decision")
+            if reason is not None:
+                reject_identifiers("rationale", reason, self._identifiers([decision_id]))
+            draft = Draft(
+                kind="final_decision", service_area=service_area, actor_role=actor_role,
+                actor_id=actor_id, ref_id=decision_id, pseudonym=decision.pseudonym,
+                family=decision.family, policy_version=decision.policy_version,
+                policy_sha256=decision.policy_sha256, decision_date=decision.decision_date,
+                outcome=final_outcome,
+                detail={"recommended_outcome": decision.outcome,
+                        "departs_from_recommendation": departs, "rationale": reason,
+                        "supersedes": None if previous is None else str(previous[0])})
+            seq, digest = self._insert(head, draft)
+        return RecordRef(draft.id, seq, digest)
+
+    def finals_for(self, decision_id: str) -> list[AuditRecord]:
+        """Final-decision records answering *decision_id*, oldest first (last = current)."""
+        rows = self.db.query(f"SELECT {SELECT} FROM audit_records WHERE ref_id = ? AND "
+                             "kind = 'final_decision' ORDER BY seq", (decision_id,))
+        return [AuditRecord.from_row(r) for r in rows]
