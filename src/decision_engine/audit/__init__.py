@@ -32,7 +32,7 @@ Public API (what the HTTP layer and the CLI use)::
 
 Errors derive from ``decision_engine.errors.DecisionEngineError``:
 ``AuditValidationError(field, why)`` (→ 4xx naming the field), ``RecordNotFound``
-(→ 404), ``ConfigError``, ``DurabilityError``, ``SchemaError``.
+(→ 404), ``ConfigError``, ``DurabilityError``, ``SchemaError``, ``DatabaseDamaged``.
 
 A ``Store`` serialises its calls with a lock and may be shared by threads; scale with
 processes. See ``docs/audit.md`` for the record format, hashing and operations.
@@ -43,6 +43,7 @@ from decision_engine.audit.errors import (
     AuditError,
     AuditValidationError,
     ConfigError,
+    DatabaseDamaged,
     DurabilityError,
     RecordNotFound,
     SchemaError,
@@ -70,6 +71,7 @@ __all__ = [
     "Broken",
     "Checkpoint",
     "ConfigError",
+    "DatabaseDamaged",
     "DecisionEntry",
     "DurabilityError",
     "RecordFilter",

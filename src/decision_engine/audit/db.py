@@ -28,6 +28,10 @@ try:
 except ImportError:  # not POSIX: SQLite's busy handler alone queues writers
     fcntl = None  # type: ignore[assignment]
 
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, psycopg.DatabaseError)
+"""What the drivers raise for a damaged or foreign database (not for a bad connection
+URL, which is a :class:`ConfigError` at connect)."""
+
 Row = tuple[Any, ...]
 Params = Sequence[Any]
 

@@ -29,6 +29,16 @@ class SchemaError(AuditError):
     """The database schema is newer than this code or differs from the shipped migrations."""
 
 
+class DatabaseDamaged(AuditError):
+    """The database answered with a structural error (malformed schema, damaged pages):
+    nothing was changed; the message names the database and the driver's complaint."""
+
+    def __init__(self, where: str, exc: BaseException) -> None:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        super().__init__(f"database {where} is unusable: {first} (restore it from a backup, "
+                         "or repair a copy; 'audit verify' names damaged indexes)")
+
+
 class RecordNotFound(AuditError):
     """No record with that id (in that service area)."""
 

@@ -101,16 +101,21 @@ def verify(
             "broken": None if result.broken is None else {
                 "seq": result.broken.seq, "record_id": result.broken.record_id,
                 "why": result.broken.why},
-            "subject_problems": list(result.subject_problems)}, indent=2))
+            "subject_problems": list(result.subject_problems),
+            "database_check": result.database_check,
+            "database_problems": list(result.database_problems)}, indent=2))
     else:
         if result.broken is not None:
             typer.echo(f"BROKEN: {result.broken}")
         for problem in result.subject_problems:
             typer.echo(f"SUBJECT: {problem}")
+        for problem in result.database_problems:
+            typer.echo(f"DATABASE: {problem}")
         if result.ok:
             typer.echo(f"ok: {result.records:,} records, head seq {result.head_seq} hash "
                        f"{result.head_hash}" + (f", {len(checkpoints)} checkpoint(s) match"
-                                                if checkpoints else ""))
+                                                if checkpoints else "")
+                       + f"; database check: {result.database_check}")
     if not result.ok:
         raise typer.Exit(1)
 
