@@ -45,6 +45,7 @@ from decision_engine.audit.errors import (
     ConfigError,
     DatabaseDamaged,
     DurabilityError,
+    ErasureIncomplete,
     RecordNotFound,
     SchemaError,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "DatabaseDamaged",
     "DecisionEntry",
     "DurabilityError",
+    "ErasureIncomplete",
     "RecordFilter",
     "RecordNotFound",
     "RecordRef",
