@@ -32,7 +32,7 @@ Public API (what the HTTP layer and the CLI use)::
 
 Errors derive from ``decision_engine.errors.DecisionEngineError``:
 ``AuditValidationError(field, why)`` (→ 4xx naming the field), ``RecordNotFound``
-(→ 404), ``ConfigError``, ``DurabilityError``, ``SchemaError``.
+(→ 404), ``ConfigError``, ``DurabilityError``, ``SchemaError``, ``DatabaseDamaged``.
 
 A ``Store`` serialises its calls with a lock and may be shared by threads; scale with
 processes. See ``docs/audit.md`` for the record format, hashing and operations.
@@ -43,7 +43,9 @@ from decision_engine.audit.errors import (
     AuditError,
     AuditValidationError,
     ConfigError,
+    DatabaseDamaged,
     DurabilityError,
+    ErasureIncomplete,
     RecordNotFound,
     SchemaError,
 )
@@ -70,8 +72,10 @@ __all__ = [
     "Broken",
     "Checkpoint",
     "ConfigError",
+    "DatabaseDamaged",
     "DecisionEntry",
     "DurabilityError",
+    "ErasureIncomplete",
     "RecordFilter",
     "RecordNotFound",
     "RecordRef",

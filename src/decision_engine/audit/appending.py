@@ -11,7 +11,9 @@ from decision_engine.audit.drafts import (
     PreparedDecision,
     prepare_decision,
 )
-from decision_engine.audit.records import DecisionLike, RecordRef, SubjectLike
+from decision_engine.audit.records import COLUMNS, DecisionLike, RecordRef, SubjectLike
+
+_RECORDED_AT = COLUMNS.index("recorded_at")
 
 
 class Appending(ChainStore):
@@ -41,16 +43,17 @@ class Appending(ChainStore):
                     for e in entries]
         refs: list[RecordRef] = []
         with self.db.write() as head:
-            subject_rows = [p.subject_row for p in prepared if p.subject_row is not None]
-            if subject_rows:
-                self.db.executemany(SUBJECT_INSERT, subject_rows)
-            rows, leaves = [], []
+            rows, leaves, subject_rows = [], [], []
             for p in prepared:
                 row, leaf = self._row(head, p.draft)
                 head = (row[0], row[-1])
                 rows.append(row)
                 leaves.append(leaf)
                 refs.append(RecordRef(p.draft.id, head[0], head[1]))
+                if p.subject_row is not None:  # created_at = the record's recorded_at,
+                    subject_rows.append((*p.subject_row[:-1], row[_RECORDED_AT]))  # verified
+            if subject_rows:
+                self.db.executemany(SUBJECT_INSERT, subject_rows)
             self._insert_rows(rows, leaves)
         return refs
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ try:
     import fcntl
 except ImportError:  # not POSIX: SQLite's busy handler alone queues writers
     fcntl = None  # type: ignore[assignment]
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, psycopg.DatabaseError)
+"""What the drivers raise for a damaged or foreign database (not for a bad connection
+URL, which is a :class:`ConfigError` at connect)."""
 
 Row = tuple[Any, ...]
 Params = Sequence[Any]
@@ -112,8 +117,9 @@ class Database(ABC):
             yield from snap.stream(sql, params, batch=batch)
 
     @abstractmethod
-    def after_erasure(self) -> None:
-        """Best effort at removing erased values from database files (see docs)."""
+    def after_erasure(self, wait: float) -> str | None:
+        """Remove old copies of erased values from the database files, trying for up to
+        *wait* seconds without holding writers up; ``None`` when done, else why not."""
 
     @abstractmethod
     def backup(self, target: Path) -> int:
@@ -253,10 +259,42 @@ class SQLiteDatabase(Database):
         finally:
             conn.close()
 
-    def after_erasure(self) -> None:
-        # Old page images holding identifiers live in the WAL until a checkpoint.
-        with self.lock:
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def after_erasure(self, wait: float) -> str | None:
+        """Copy the whole WAL into the database file and truncate it to zero bytes.
+
+        Old page images holding identifiers live in the WAL until then. A TRUNCATE
+        checkpoint that waits (busy handler) blocks every new writer while it waits, so
+        the old code, waiting on a reader's snapshot for 60 s, stalled all recording for
+        60 s and then ignored that it had failed. Here the checkpoint runs on its own
+        connection with ``busy_timeout = 0``: each attempt either completes or gives up
+        at once, and attempts repeat with short sleeps until *wait* runs out. Success
+        is the checkpoint saying ``busy = 0`` *and* the ``-wal`` file being empty.
+        """
+        wal = Path(f"{self.path}-wal")
+        conn = sqlite3.connect(self.path, timeout=0.0, isolation_level=None)
+        deadline = time.monotonic() + max(wait, 0.0)
+        pause, why = 0.005, "no attempt made"
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+            while True:
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never blocks anyone
+                    busy, log, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.OperationalError as exc:  # locked: another checkpointer
+                    busy, log, done = 1, -1, -1
+                    why = str(exc)
+                size = wal.stat().st_size if wal.exists() else 0
+                if busy == 0 and size == 0:
+                    return None
+                why = (f"the write-ahead log {wal.name} still holds {size:,} bytes "
+                       f"({done} of {log} frames copied): a reader holds an older snapshot"
+                       if busy else f"the write-ahead log {wal.name} was not truncated")
+                if time.monotonic() + pause > deadline:
+                    return why
+                time.sleep(pause)
+                pause = min(pause * 2, 0.25)
+        finally:
+            conn.close()
 
     def backup(self, target: Path) -> int:
         # One backup step copies every page inside a single read transaction: in WAL
@@ -396,11 +434,13 @@ class PostgresDatabase(Database):
         finally:
             conn.close()
 
-    def after_erasure(self) -> None:
+    def after_erasure(self, wait: float) -> str | None:
         # Dead row versions keep old values until vacuumed; VACUUM cannot run in a
-        # transaction, and the connection is in autocommit mode here.
+        # transaction, and the connection is in autocommit mode here. It does not block
+        # writers; row versions an open snapshot can still see survive it (see docs).
         with self.lock:
             self.conn.execute("VACUUM subjects")
+        return None
 
     def backup(self, target: Path) -> int:
         raise AuditError("'audit backup' copies SQLite stores; for PostgreSQL use "

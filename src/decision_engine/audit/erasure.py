@@ -15,11 +15,17 @@ from typing import Literal
 from decision_engine.audit.chain import ChainStore
 from decision_engine.audit.config import Retention
 from decision_engine.audit.drafts import Draft
-from decision_engine.audit.errors import AuditValidationError, RecordNotFound
+from decision_engine.audit.errors import (
+    AuditValidationError,
+    ErasureIncomplete,
+    RecordNotFound,
+)
 from decision_engine.audit.records import RecordRef, SubjectRecord
 from decision_engine.audit.validation import checked_text, reject_identifiers, utc_now
 
 ERASE_BATCH = 500
+DEFAULT_SCRUB_WAIT = 10.0
+"""Seconds an erasure keeps retrying to clear the WAL (each try is non-blocking)."""
 
 ERASE_LOOKUP_SQL = (
     "SELECT s.pseudonym, s.erased_at, s.case_reference, s.date_of_birth, r.id, "
@@ -30,7 +36,8 @@ ErasureReason = Literal["retention", "request"]
 
 
 class Erasure(ChainStore):
-    """:meth:`subject`, :meth:`pseudonyms_for_case`, :meth:`due_for_erasure`, :meth:`erase`."""
+    """:meth:`subject`, :meth:`pseudonyms_for_case`, :meth:`due_for_erasure`, :meth:`erase`,
+    :meth:`finish_erasure`."""
 
     def subject(self, pseudonym: str) -> SubjectRecord | None:
         """The identifiers behind a pseudonym (``None`` fields once erased)."""
@@ -69,13 +76,20 @@ class Erasure(ChainStore):
         return due
 
     def erase(self, pseudonyms: Iterable[str], *, reason: ErasureReason, justification: str,
-              actor_role: str, actor_id: str, retention: str | None = None) -> list[RecordRef]:
+              actor_role: str, actor_id: str, retention: str | None = None,
+              scrub_wait: float = DEFAULT_SCRUB_WAIT) -> list[RecordRef]:
         """Erase the identifiers behind each pseudonym and chain an ``erasure`` record.
 
         The subject row keeps its pseudonym with every identifier (and the digest salt)
         set to NULL; the decision record is untouched, so the chain still verifies and
         the decision still replays. Already-erased pseudonyms are skipped; an unknown
         one raises :class:`RecordNotFound` before anything is erased in its batch.
+
+        Returns only when old copies are gone from the database files too (SQLite: the
+        WAL copied into the database and truncated); if a reader's snapshot keeps them
+        there for *scrub_wait* seconds, raises :class:`ErasureIncomplete` (the erasure
+        records are committed; :meth:`finish_erasure` completes the job later).
+        Appends by others are never held up while it waits.
         """
         justification = checked_text("justification", justification, free_text=True)
         actor_role = checked_text("actor_role", actor_role)
@@ -88,8 +102,17 @@ class Erasure(ChainStore):
             refs.extend(self._erase_batch(todo[start:start + ERASE_BATCH], reason,
                                           justification, actor_role, actor_id, retention))
         if refs:
-            self.db.after_erasure()
+            why = self.db.after_erasure(scrub_wait)
+            if why is not None:
+                raise ErasureIncomplete(refs, why)
         return refs
+
+    def finish_erasure(self, wait: float = DEFAULT_SCRUB_WAIT) -> None:
+        """Remove old copies of erased values left behind by an :class:`ErasureIncomplete`
+        (idempotent); raises it again if a reader still pins them after *wait* seconds."""
+        why = self.db.after_erasure(wait)
+        if why is not None:
+            raise ErasureIncomplete([], why)
 
     def _erase_batch(self, batch: list[str], reason: str, justification: str,
                      actor_role: str, actor_id: str, retention: str | None) -> list[RecordRef]:

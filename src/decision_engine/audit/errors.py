@@ -7,7 +7,13 @@ the offending field without leaking internals.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from decision_engine.errors import DecisionEngineError
+
+if TYPE_CHECKING:
+    from decision_engine.audit.records import RecordRef
 
 
 class AuditError(DecisionEngineError):
@@ -27,6 +33,31 @@ class DurabilityError(AuditError):
 
 class SchemaError(AuditError):
     """The database schema is newer than this code or differs from the shipped migrations."""
+
+
+class DatabaseDamaged(AuditError):
+    """The database answered with a structural error (malformed schema, damaged pages):
+    nothing was changed; the message names the database and the driver's complaint."""
+
+    def __init__(self, where: str, exc: BaseException) -> None:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        super().__init__(f"database {where} is unusable: {first} (restore it from a backup, "
+                         "or repair a copy; 'audit verify' names damaged indexes)")
+
+
+class ErasureIncomplete(AuditError):
+    """Erasure records are committed and the live rows hold no identifiers, but old
+    copies could not yet be removed from the database files (SQLite: the write-ahead
+    log is pinned by a reader's snapshot). ``refs`` are the erasure records made."""
+
+    def __init__(self, refs: Sequence[RecordRef], why: str) -> None:
+        self.refs = list(refs)
+        self.why = why
+        done = f"{len(self.refs)} erasure(s) recorded and the identifiers removed from the " \
+               "live rows, but " if self.refs else ""
+        super().__init__(f"{done}old copies of erased identifiers remain on disk: {why}; "
+                         "run 'decision-engine audit scrub' once long reads (exports, "
+                         "replays, verify, open transactions) have finished")
 
 
 class RecordNotFound(AuditError):

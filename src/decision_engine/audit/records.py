@@ -277,7 +277,11 @@ class VerifyResult:
     head_hash: str
     broken: Broken | None = None
     subject_problems: tuple[str, ...] = ()
+    database_check: str = ""
+    """Which database check ran (``sqlite integrity_check``, ``postgresql amcheck: …``)
+    or why none did (``skipped: …``)."""
+    database_problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.broken is None and not self.subject_problems
+        return self.broken is None and not self.subject_problems and not self.database_problems

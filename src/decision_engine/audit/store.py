@@ -19,7 +19,7 @@ from decision_engine.audit.access_log import AccessAction, AccessLog
 from decision_engine.audit.appending import Appending
 from decision_engine.audit.chain import INSERT, SELECT, ChainStore
 from decision_engine.audit.config import database_url
-from decision_engine.audit.db import open_database
+from decision_engine.audit.db import DRIVER_ERRORS, open_database
 from decision_engine.audit.drafts import (
     DecisionEntry,
     Draft,
@@ -28,6 +28,7 @@ from decision_engine.audit.drafts import (
     subject_digest,
 )
 from decision_engine.audit.erasure import ERASE_LOOKUP_SQL, Erasure, ErasureReason
+from decision_engine.audit.errors import DatabaseDamaged
 from decision_engine.audit.finals import Finals
 from decision_engine.audit.migrate import migrate
 from decision_engine.audit.proofs import Proofs
@@ -52,9 +53,16 @@ def open_store(url: str | None = None, *, migrate_schema: bool = True) -> Store:
 
     Asserts the durability settings first (:class:`DurabilityError` otherwise).
     """
-    db = open_database(database_url(url))
+    parsed = database_url(url)
+    try:
+        db = open_database(parsed)
+    except DRIVER_ERRORS as exc:
+        raise DatabaseDamaged(parsed.redacted, exc) from None
     try:
         migrate(db, apply=migrate_schema)
+    except DRIVER_ERRORS as exc:
+        db.close()
+        raise DatabaseDamaged(parsed.redacted, exc) from None
     except BaseException:
         db.close()
         raise

@@ -2,7 +2,7 @@
 
 :func:`extend` runs inside the append's write transaction (chain-head lock held), so the
 nodes always cover exactly the committed records. A store that had records before the
-tree existed (migration 0005) is caught up by the first write that finds nodes missing.
+tree existed (migration 0006) is caught up by the first write that finds nodes missing.
 Reading a proof fetches only the nodes it needs, in one query (:func:`fetch`).
 """
 

@@ -6,6 +6,8 @@ record's hash equals SHA-256 of its canonical body (any changed byte); decision 
 agree with their own output; checkpoints taken earlier still match (a rewrite of the
 whole chain). Then the chain head table must point at the last record (tail deletion),
 and every subject's identifiers must match the salted digest chained with its decision.
+Last, the database's own integrity check (:mod:`.integrity`) looks at what the chain
+cannot see: indexes and pages.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
 from decision_engine.audit.db import Database, Row, Snapshot
 from decision_engine.audit.drafts import subject_digest
+from decision_engine.audit.integrity import check_database
 from decision_engine.audit.merkle import CompactRange, leaf_hash
 from decision_engine.audit.records import (
     COLUMNS,
@@ -33,7 +36,8 @@ _MAX_SUBJECT_PROBLEMS = 20
 
 SUBJECTS_SQL = (
     "SELECT s.pseudonym, s.salt, s.case_reference, s.date_of_birth, s.monitoring, "
-    "s.erased_at, s.erasure_id, r.subject_digest, r.seq, e.pseudonym "
+    "s.erased_at, s.erasure_id, r.subject_digest, r.seq, e.pseudonym, s.created_at, "
+    "r.recorded_at "
     "FROM subjects s "
     "LEFT JOIN audit_records r ON r.pseudonym = s.pseudonym AND r.kind = 'decision' "
     "LEFT JOIN audit_records e ON e.id = s.erasure_id AND e.kind = 'erasure' "
@@ -184,14 +188,23 @@ def _txt(value: Any) -> Any:
 
 
 def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
+    clock = snap.query("SELECT exact_after_seq FROM subject_clock WHERE id = 1")
+    if not clock:
+        yield "subject_clock row is missing (deleted behind the store's back)"
+    exact_after = int(clock[0][0]) if clock else 0
     rows = snap.stream(SUBJECTS_SQL)
     with closing(rows):
         for row in rows:
             (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
-             seq, erased_pseudonym) = (_txt(v) for v in row)
+             seq, erased_pseudonym, created_at, recorded_at) = (_txt(v) for v in row)
             if seq is None:
                 yield f"subject {pseudonym}: no decision record carries this pseudonym"
-            elif erased_at is None:
+                continue
+            if (created_at != recorded_at if int(seq) > exact_after
+                    else not str(created_at) <= str(recorded_at)):
+                yield (f"subject {pseudonym} (decision seq {seq}): created_at "
+                       f"{created_at} does not match its decision's recorded_at (altered)")
+            if erased_at is None:
                 try:
                     ok = digest == subject_digest(salt, case_reference, dob,
                                                   json.loads(monitoring))
@@ -304,5 +317,7 @@ def verify_store(db: Database, against: Sequence[Checkpoint] = (),
                 problems.append(problem)
                 if len(problems) >= _MAX_SUBJECT_PROBLEMS:
                     break
+    database = check_database(db)
     return VerifyResult(records=count, head_seq=last_seq, head_hash=last_hash, broken=broken,
-                        subject_problems=tuple(problems))
+                        subject_problems=tuple(problems), database_check=database.check,
+                        database_problems=database.problems)

@@ -1,7 +1,8 @@
-"""``decision-engine audit``: verify, checkpoint, replay, export, erase, migrate.
+"""``decision-engine audit``: verify, checkpoint, replay, export, erase, scrub, migrate.
 
 Exit codes: 0 success; 1 the check failed (chain broken, decisions do not reproduce);
-2 bad usage, bad configuration or an unusable database. Reads of stored decisions
+2 bad usage, bad configuration or an unusable database; 3 an erasure is recorded but old
+copies of the identifiers are still on disk (``audit scrub`` finishes it). Reads of stored decisions
 (replay, export) are logged in the chain with actor, role and justification first.
 """
 
@@ -38,6 +39,9 @@ AreaOpt = Annotated[str | None, typer.Option("--service-area", help="Only this s
 ActorOpt = Annotated[str | None, typer.Option("--actor", help="Actor id logged with the access "
                                               "(default: login name).")]
 RoleOpt = Annotated[str, typer.Option("--role", help="Actor role logged with the access.")]
+WaitOpt = Annotated[float, typer.Option(
+    "--wait", help="Seconds to keep trying to clear old copies from disk (recording is "
+    "never held up meanwhile).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")]
 
 
@@ -109,17 +113,22 @@ def verify(
             "broken": None if result.broken is None else {
                 "seq": result.broken.seq, "record_id": result.broken.record_id,
                 "why": result.broken.why},
-            "subject_problems": list(result.subject_problems)}, indent=2))
+            "subject_problems": list(result.subject_problems),
+            "database_check": result.database_check,
+            "database_problems": list(result.database_problems)}, indent=2))
     else:
         if result.broken is not None:
             typer.echo(f"BROKEN: {result.broken}")
         for problem in result.subject_problems:
             typer.echo(f"SUBJECT: {problem}")
+        for problem in result.database_problems:
+            typer.echo(f"DATABASE: {problem}")
         if result.ok:
             typer.echo(f"ok: {result.records:,} records, head seq {result.head_seq} hash "
                        f"{result.head_hash}" + (f", {len(checkpoints)} checkpoint(s) match"
                                                 if checkpoints else "")
-                       + (f", {len(heads)} signed tree head(s) match" if heads else ""))
+                       + (f", {len(heads)} signed tree head(s) match" if heads else "")
+                       + f"; database check: {result.database_check}")
     if not result.ok:
         raise typer.Exit(1)
 
@@ -401,14 +410,16 @@ def erase(
         "--retention", help="Retention TOML file (else DECISION_ENGINE_RETENTION_FILE or "
         "DECISION_ENGINE_RETENTION).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List, do not erase.")] = False,
+    wait: WaitOpt = 10.0,
     actor: ActorOpt = None,
     role: RoleOpt = "data-protection-officer",
     database_url: DatabaseOpt = None,
 ) -> None:
     """Erase personal identifiers (case reference, date of birth, monitoring data) and
-    record each erasure in the chain; decisions stay verifiable and replayable."""
+    record each erasure in the chain; decisions stay verifiable and replayable. Exit 3
+    if old copies are still on disk when --wait runs out ('audit scrub' finishes)."""
     from decision_engine.audit.config import load_retention
-    from decision_engine.audit.errors import ConfigError
+    from decision_engine.audit.errors import ConfigError, ErasureIncomplete
 
     if sum([older_than_retention, bool(pseudonym), case_reference is not None]) != 1:
         fail("choose exactly one of --older-than-retention, --pseudonym, --case-reference")
@@ -438,15 +449,39 @@ def erase(
             typer.echo(f"{len(targets):,} subject(s) would be erased", err=True)
             return
         refs = []
+        pending: ErasureIncomplete | None = None
         by_period: dict[str | None, list[str]] = {}
         for p in targets:
             by_period.setdefault(period.get(p), []).append(p)
         for span, group in by_period.items():
-            refs += store.erase(group, reason="retention" if reason == "retention"
-                                else "request", justification=justification,
-                                actor_role=role, actor_id=_actor(actor), retention=span)
+            try:
+                refs += store.erase(group, reason="retention" if reason == "retention"
+                                    else "request", justification=justification,
+                                    actor_role=role, actor_id=_actor(actor), retention=span,
+                                    scrub_wait=wait)
+            except ErasureIncomplete as exc:
+                refs += exc.refs
+                pending = exc
     typer.echo(f"erased {len(refs):,} subject(s); erasure records seq "
                + (f"{refs[0].seq}..{refs[-1].seq}" if refs else "-"), err=True)
+    if pending is not None:
+        fail(str(pending), code=3)
+
+
+@audit_app.command()
+def scrub(wait: WaitOpt = 10.0, database_url: DatabaseOpt = None) -> None:
+    """Finish erasures that exited 3: copy the write-ahead log into the database file and
+    truncate it, so no old copy of an erased identifier stays on disk."""
+    from decision_engine.audit.errors import ErasureIncomplete
+
+    with store_or_fail(database_url) as store:
+        try:
+            store.finish_erasure(wait)
+        except ErasureIncomplete as exc:
+            fail(str(exc), code=3)
+    typer.echo("scrubbed: the write-ahead log is empty; erased identifiers are gone from "
+               "the database files" if store.backend == "sqlite"
+               else "scrubbed: VACUUM subjects ran", err=True)
 
 
 @audit_app.command()

@@ -48,7 +48,13 @@ def os_user() -> str:
 
 @contextmanager
 def store_or_fail(url: str | None = None) -> Iterator[Store]:
-    """An open audit store; a store error exits 2 with its message, never a traceback."""
+    """An open audit store; a store error exits 2 with its message, never a traceback.
+
+    A driver error met while using the store (damaged pages, a schema broken behind the
+    store's back) is one line naming the database too.
+    """
+    from decision_engine.audit.db import DRIVER_ERRORS
+    from decision_engine.audit.errors import DatabaseDamaged
     from decision_engine.audit.store import open_store
     from decision_engine.errors import DecisionEngineError
 
@@ -60,5 +66,7 @@ def store_or_fail(url: str | None = None) -> Iterator[Store]:
         yield store
     except DecisionEngineError as exc:
         fail(str(exc))
+    except DRIVER_ERRORS as exc:
+        fail(str(DatabaseDamaged(store.url, exc)))
     finally:
         store.close()
