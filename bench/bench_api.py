@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = json.loads((ROOT / "examples" / "gravity-matrix" / "admitted-shoplifting.json")
-                  .read_text(encoding="utf-8"))
+                  .read_text(encoding="utf-8"))["case"]
 PATH = "/v1/decisions/gravity-matrix"
 
 

@@ -100,3 +100,27 @@ def test_explain_reads_like_a_report() -> None:
     assert "community_resolution  <- recommended" in result.stdout
     assert "[youth-caution-needs-admission]" in result.stdout
     assert "! rests on an unverified row: table 'offences', row 'robbery'" in result.stdout
+
+
+def test_policies_table_columns_line_up_with_long_version_names() -> None:
+    result = runner.invoke(app, ["policies"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any("national-standards-2019" in line for line in lines)
+    assert len({line.index(" approved ") for line in lines}) == 1
+    assert len({line.index(" → ") for line in lines}) == 1
+
+
+@pytest.mark.parametrize(("on_path", "expected"), [(True, "decision-engine"), (False, None)])
+def test_own_command_runs_from_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        on_path: bool, expected: str | None) -> None:
+    from decision_engine.cli.common import own_command
+
+    exe = tmp_path / "bin" / "decision-engine"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setattr("sys.argv", [str(exe.relative_to(tmp_path)), "serve"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(exe.parent) if on_path else "/nonexistent")
+    assert own_command() == (expected or str(exe))

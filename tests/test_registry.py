@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from decision_engine.errors import PolicyError, UnknownPolicyError
-from decision_engine.policy.registry import Registry
+from decision_engine.policy.registry import Registry, bundled_root, default_root
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -88,3 +88,21 @@ def test_unknown_family_and_version_are_explained(registry: Registry) -> None:
         registry.select("gravity", dt.date(2024, 1, 1))
     with pytest.raises(UnknownPolicyError, match="no version 'npcc-2099'"):
         registry.select("gravity-matrix", dt.date(2024, 1, 1), "npcc-2099")
+
+
+def test_a_missing_registry_names_where_it_looked(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DECISION_ENGINE_POLICY_ROOT", str(tmp_path / "nowhere"))
+    with pytest.raises(PolicyError) as err:
+        Registry.load()
+    assert err.value.code == "missing-file"
+    assert str(tmp_path / "nowhere") in str(err.value)
+    assert "DECISION_ENGINE_POLICY_ROOT" in str(err.value)
+
+
+def test_outside_a_checkout_the_bundled_policies_are_used(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DECISION_ENGINE_POLICY_ROOT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert default_root() == bundled_root()
+    assert "gravity-matrix" in Registry.load().families()

@@ -7,6 +7,7 @@ raised before anything is evaluated or stored.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,13 +54,29 @@ class PolicyErrors(PolicyError):
 
 
 class InputError(DecisionEngineError):
-    """A case does not fit the policy's declared inputs."""
+    """A case does not fit the policy's declared inputs.
+
+    ``decides_on`` is set when the same case does decide on another day (under the
+    version named by ``decides_under``): the decision date, not the case, is what fails,
+    as when an example written years ago meets today's date.
+    """
 
     def __init__(self, field: str, value: Any, why: str) -> None:
         self.field = field
         self.value = value
         self.why = why
+        self.decides_on: dt.date | None = None
+        self.decides_under = ""
         super().__init__(f"{field}: {value!r}: {why}")
+
+    def date_note(self, how: str) -> str:
+        """'' or why the date is to blame and how to give another (``how`` is the front
+        end's way: ``--on`` or ``decision_date``; ``{day}`` in it is filled in)."""
+        if self.decides_on is None:
+            return ""
+        day = self.decides_on.isoformat()
+        return (f"; the case does decide on {day} (under {self.decides_under}), so only the "
+                f"decision date fails it: {how.format(day=day)}")
 
 
 class UnknownPolicyError(DecisionEngineError):

@@ -1,17 +1,18 @@
-"""OpenAPI examples for every request body, taken from the repository's ``examples/``.
+"""OpenAPI examples for every request body, taken from the policy root's ``examples/``.
 
-The example cases are the ones the CLI documentation and tests use, so the examples in
-``/docs`` are real cases: each is evaluated once at start-up (compiled Python evaluator)
-to find a decision date it works on, and left out if it evaluates on none.
+The example cases are the ones the CLI documentation and tests use, and each file is
+already a request body carrying the day it was written for, so the examples in ``/docs``
+are real requests: each is evaluated once at start-up (compiled Python evaluator) and left
+out if it does not decide.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from decision_engine.engine import decide
+from decision_engine.engine.examples import examples
 from decision_engine.errors import DecisionEngineError
 from decision_engine.policy.registry import Registry
 
@@ -20,43 +21,23 @@ _FALLBACK_CASE = {"case_reference": "EX-GM-0002", "age": 14, "facts": {
     "aggravating": ["group_leading_role"], "previous_disposals": 1}}
 
 
-def _evaluates_on(registry: Registry, family: str, case: dict[str, Any]) -> str | None:
-    """A decision date on which *case* evaluates: today if possible, else the first day
-    of a registered version (newest first); ``None`` if none works."""
-    today = dt.datetime.now(dt.UTC).date()
-    starts = sorted((pv.entry.effective_from for pv in registry.versions(family)),
-                    reverse=True)
-    candidates = [today, *starts]
-    for on in candidates:
-        try:
-            decide(family, case, on, registry=registry, engine="fast")
-        except DecisionEngineError:
-            continue
-        return None if on == today else on.isoformat()
-    raise LookupError(family)
-
-
 def case_examples(registry: Registry) -> dict[str, dict[str, Any]]:
-    """``openapi_examples`` for ``POST /v1/decisions/{family}``: every example case of
-    a registered family that evaluates (with the decision date it needs)."""
+    """``openapi_examples`` for ``POST /v1/decisions/{family}``: every example of a
+    registered family that decides on its own date."""
     found: dict[str, dict[str, Any]] = {}
     for family in registry.families():
-        folder = registry.root / "examples" / family
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.json")):
+        for example in examples(registry.root, family):
             try:
-                case = json.loads(path.read_text(encoding="utf-8"))
-                on = _evaluates_on(registry, family, case)
-            except (OSError, ValueError, LookupError):
+                request = example.request()
+                decide(family, request.case, request.decision_date, request.policy_version,
+                       registry=registry, engine="fast")
+                value = json.loads(example.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, DecisionEngineError):
                 continue  # a broken example is left out of the docs, not fatal
-            value: dict[str, Any] = {"case": case}
-            if on is not None:
-                value["decision_date"] = on
-            found[f"{family}/{path.stem}"] = {
-                "summary": f"{family}: {path.stem.replace('-', ' ')}",
+            found[example.key] = {
+                "summary": f"{family}: {example.name.replace('-', ' ')}",
                 "description": f"POST to /v1/decisions/{family} (examples/{family}/"
-                               f"{path.name}).",
+                               f"{example.path.name}; `decision-engine examples` lists them).",
                 "value": value}
     if not found:
         found["gravity-matrix/admitted-shoplifting"] = {

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from decision_engine.engine import Case, Decision
+from decision_engine.engine import CaseRequest, Decision
 from decision_engine.strict_json import IsoDate
 
 VersionName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$",
@@ -35,13 +35,10 @@ class _Response(BaseModel):
 # -- decisions -----------------------------------------------------------------------
 
 
-class DecisionCreate(_Request):
-    """A case to evaluate and record."""
+class DecisionCreate(CaseRequest):
+    """A case to evaluate and record, with the day it is decided on (the shape of every
+    file under ``examples/``)."""
 
-    case: Case
-    decision_date: IsoDate | None = Field(
-        default=None, description="The day the decision is made (default: today, UTC). "
-        "Selects the policy version in force and the child's age.")
     policy_version: VersionName | None = Field(
         default=None, description="Evaluate under this version instead of the one in force "
         "(drafts only when named).")

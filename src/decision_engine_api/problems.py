@@ -164,8 +164,9 @@ def _problem(request: Request, exc: ProblemError) -> Response:
 
 def _input(request: Request, exc: InputError) -> Response:
     field = f"body.case.{exc.field}"
-    return problem_response(422, "invalid-input", "Invalid input", f"{field}: {exc.why}",
-                            request.url.path, [FieldError(field=field, detail=exc.why)])
+    why = exc.why + exc.date_note('send "decision_date": "{day}" beside "case"')
+    return problem_response(422, "invalid-input", "Invalid input", f"{field}: {why}",
+                            request.url.path, [FieldError(field=field, detail=why)])
 
 
 AUDIT_FIELDS = {"justification": "header.X-Justification", "rationale": "body.rationale",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from decision_engine.audit.config import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from decision_engine.errors import DecisionEngineError
+from decision_engine.policy.registry import POLICY_ROOT_ENV
 
-POLICY_ROOT_ENV = "DECISION_ENGINE_POLICY_ROOT"
 MAX_BODY_ENV = "DECISION_ENGINE_MAX_BODY_BYTES"
 CREDENTIAL_CACHE_ENV = "DECISION_ENGINE_CREDENTIAL_CACHE_SECONDS"
 REPLAY_ITEMS_ENV = "DECISION_ENGINE_REPLAY_MAX_ITEMS"

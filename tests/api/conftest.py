@@ -30,7 +30,7 @@ from decision_engine_api.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = ("north", "south")
 GRAVITY_CASE = json.loads((ROOT / "examples" / "gravity-matrix" / "admitted-shoplifting.json")
-                          .read_text(encoding="utf-8"))
+                          .read_text(encoding="utf-8"))["case"]
 
 
 EXAMPLE_DATES = {
@@ -43,7 +43,7 @@ EXAMPLE_DATES = {
 def example_case(family: str) -> dict[str, Any]:
     """The first example case of *family* from the repository's examples/."""
     path = sorted((ROOT / "examples" / family).glob("*.json"))[0]
-    case: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    case: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["case"]
     return case
 
 

@@ -146,3 +146,27 @@ def test_unexpected_failure_is_a_bare_500(api: Api, monkeypatch: pytest.MonkeyPa
     assert "secret" not in r.text and GRAVITY_CASE["case_reference"] not in r.text
     assert "RuntimeError" not in r.text
     assert api.count(None) == 0
+
+
+@pytest.mark.parametrize("changes", [
+    {"age": None, "date_of_birth": "2008-06-14"},   # 18 on the decision date
+    {"age": 17, "date_of_birth": "2008-06-14"},     # does not match it
+    {"age": 19},
+])
+def test_an_age_error_echoes_neither_the_date_of_birth_nor_the_age(
+        api: Api, changes: dict[str, Any]) -> None:
+    """docs/api.md: responses never include the values sent (nor an age derived from
+    them); the date that fails is named, with the day the case does decide on."""
+    r = api.client.post(URL, json={"case": case(**changes), "decision_date": "2026-07-01"},
+                        headers=api.auth("panel"))
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["field"] in ("body.case.date_of_birth", "body.case.age")
+    for sent in ("2008", "06-14", "17", "18", "19"):
+        assert sent not in r.text.replace("10 and 17", ""), sent
+
+
+def test_a_case_failing_only_for_its_date_says_which_date_works(api: Api) -> None:
+    r = api.client.post(URL, json={"case": case(age=None, date_of_birth="2008-06-14"),
+                                   "decision_date": "2026-07-01"}, headers=api.auth("panel"))
+    body = assert_problem(r, 422, "body.case.date_of_birth")
+    assert 'only the decision date fails it: send "decision_date": "2025-02-01"' in body["detail"]

@@ -26,9 +26,16 @@ def run(family: str, facts: dict[str, Any], on: dt.date, version: str | None = N
                     engine="fast" if engine == "fast" else "durable")
 
 
-def example(family: str, name: str) -> dict[str, Any]:
+def example_file(family: str, name: str) -> dict[str, Any]:
+    """An example file as stored: ``{"decision_date": …, "case": …}``."""
     data: dict[str, Any] = json.loads((ROOT / "examples" / family / name).read_text())
     return data
+
+
+def example(family: str, name: str) -> dict[str, Any]:
+    """The case of an example (without the date it was written for)."""
+    case: dict[str, Any] = example_file(family, name)["case"]
+    return case
 
 
 def decide_example(family: str, name: str, on: dt.date, engine: str = "durable") -> Decision:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import shlex
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -38,6 +42,19 @@ def parse_date(field: str, value: str | None) -> dt.date | None:
         return parse_iso_date(value)
     except ValueError:
         fail(f"{field}: {value!r}: expected a date as YYYY-MM-DD")
+
+
+def own_command() -> str:
+    """This command as the user can type it where they are: ``decision-engine`` when
+    PATH finds this very program, else its absolute path (``.venv/bin/...`` is often not
+    on PATH, and a relative path breaks in another folder)."""
+    exe = Path(sys.argv[0])
+    if not exe.name.startswith("decision-engine"):  # run as python -m or from a test
+        exe = Path(sys.executable).parent / "decision-engine"
+    found = shutil.which("decision-engine")
+    if found and exe.exists() and Path(found).resolve() == exe.resolve():
+        return "decision-engine"
+    return shlex.quote(str(exe.absolute())) if exe.exists() else "decision-engine"
 
 
 def os_user() -> str:

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from decision_engine.cli.common import DatabaseOpt, command_group, os_user, store_or_fail
+from decision_engine.cli.common import (
+    DatabaseOpt,
+    command_group,
+    os_user,
+    own_command,
+    store_or_fail,
+)
 
 if TYPE_CHECKING:
     from decision_engine_api.credentials import Credential, Credentials
@@ -77,7 +83,7 @@ def list_(
         typer.echo(json.dumps([_as_json(c) for c in found], indent=2))
         return
     if not found:
-        typer.echo("no credentials; create one with: decision-engine credentials create "
+        typer.echo(f"no credentials; create one with: {own_command()} credentials create "
                    "--role ROLE --name NAME [--service-area AREA]")
         return
     for c in found:

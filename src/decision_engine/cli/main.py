@@ -35,12 +35,33 @@ def emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+DATE_HOW = ('pass --on {day}, or give the case file a decision_date: '
+            '{{"case": …, "decision_date": "{day}"}}')
+
+
+def case_path(family: str, value: Path) -> Path:
+    """``--case``: a file, '-', or the name of a bundled example of *family*."""
+    if str(value) == "-" or value.exists():
+        return value
+    from decision_engine.engine.examples import find_example
+    from decision_engine.policy.registry import default_root
+
+    found = find_example(default_root(), family, str(value))
+    if found is None:
+        fail(f"--case: {value}: no such file, and no {family} example of that name "
+             f"(`decision-engine examples {family}` lists them)")
+    return found.path
+
+
 @app.command()
 def decide(
     family: Annotated[str, typer.Argument(help="Policy family, e.g. gravity-matrix.")],
-    case: Annotated[Path, typer.Option("--case", help="Case JSON file ('-' for stdin).")],
-    on: Annotated[str | None, typer.Option("--on", help="Decision date YYYY-MM-DD "
-                                           "(default today).")] = None,
+    case: Annotated[Path, typer.Option("--case", help="Case JSON file ('-' for stdin), or "
+                                       "an example's name (see `decision-engine examples`). "
+                                       "A bare case, or {\"case\": …, \"decision_date\": …}.")],
+    on: Annotated[str | None, typer.Option("--on", help="Decision date YYYY-MM-DD (default: "
+                                           "the case file's decision_date, else today).")
+                  ] = None,
     policy_version: Annotated[str | None, typer.Option(
         "--policy-version", help="Evaluate under this version (drafts only when named).")] = None,
     engine: Annotated[str, typer.Option(help="durable (default) or fast.")] = "durable",
@@ -55,14 +76,20 @@ def decide(
 ) -> None:
     """Evaluate a case and print the decision with its reasons as JSON."""
     from decision_engine.engine import decide as run
+    from decision_engine.engine import parse_request
+    from decision_engine.errors import InputError
 
     if engine not in ("durable", "fast"):
         fail(f"--engine: {engine!r}: expected durable or fast")
-    day = parse_date("--on", on) or dt.date.today()
-    data = read_json("--case", case)
+    path = case_path(family, case)
     try:
-        subject, decision = run(family, data, day, policy_version,
+        request = parse_request(read_json("--case", path))
+        day = parse_date("--on", on) or request.decision_date or dt.date.today()
+        subject, decision = run(family, request.case, day,
+                                policy_version or request.policy_version,
                                 engine="fast" if engine == "fast" else "durable")
+    except InputError as exc:
+        fail(str(exc) + exc.date_note(DATE_HOW))
     except DecisionEngineError as exc:
         fail(str(exc))
     out = decision.as_json()
@@ -77,6 +104,28 @@ def decide(
         typer.echo(explain_text(decision))
         return
     emit(out)
+
+
+@app.command()
+def examples(
+    family: Annotated[str | None, typer.Argument(help="Only this policy family.")] = None,
+) -> None:
+    """List the example cases (name, the date each was written for, file). Decide one with
+    `decision-engine decide FAMILY --case NAME`; POST its file to /v1/decisions/FAMILY."""
+    from decision_engine.engine.examples import examples as find
+    from decision_engine.policy.registry import default_root
+
+    found = find(default_root(), family)
+    if not found:
+        fail(f"no examples{' of ' + family if family else ''} under {default_root()}/examples")
+    width = max(len(e.key) for e in found)
+    for e in found:
+        try:
+            written_for = e.request().decision_date
+        except (DecisionEngineError, ValueError) as exc:
+            fail(f"{e.path}: {exc}")
+        day = written_for.isoformat() if written_for else "(any day)"
+        typer.echo(f"{e.key:<{width}}  {day:<10}  {e.path}")
 
 
 @app.command()
@@ -100,10 +149,48 @@ def policies(
     if as_json:
         emit(rows)
         return
+    fam_w = max((len(str(r["family"])) for r in rows), default=0)
+    ver_w = max((len(str(r["version"])) for r in rows), default=0)
     for r in rows:
         until = r["effective_to"] or "(open)"
-        typer.echo(f"{r['family']:<26} {r['version']:<22} {r['status']:<9} "
+        typer.echo(f"{r['family']:<{fam_w}}  {r['version']:<{ver_w}}  {r['status']:<8}  "
                    f"{r['effective_from']} → {until:<10}  {r['title']}")
+
+
+@app.command()
+def inputs(
+    family: Annotated[str, typer.Argument(help="Policy family, e.g. gravity-matrix.")],
+    on: Annotated[str | None, typer.Option("--on", help="The version in force on this date "
+                                           "(default today).")] = None,
+    policy_version: Annotated[str | None, typer.Option(
+        "--policy-version", help="This version instead of the one in force.")] = None,
+) -> None:
+    """List the facts a policy version reads, each with its type and every accepted value."""
+    from decision_engine.compiler.inputs import domain
+    from decision_engine.policy.registry import Registry
+
+    try:
+        pv = Registry.load().select(family, parse_date("--on", on) or dt.date.today(),
+                                    policy_version)
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    policy = pv.policy
+    typer.echo(f"{family} {pv.version}: facts (age comes from the case's age or "
+               "date_of_birth)")
+
+    def line(name: str, spec: Any, indent: str) -> None:
+        kind = spec.type
+        if kind in ("enum", "set"):
+            kind += ": " + ", ".join(domain(policy, spec))
+        elif kind == "int" and (spec.min is not None or spec.max is not None):
+            kind += f" {spec.min}..{spec.max}"
+        optional = " (optional)" if getattr(spec, "optional", False) else ""
+        typer.echo(f"{indent}{name}{optional}  {kind}")
+
+    for name, spec in policy.inputs.items():
+        line(name, spec, "  ")
+        for item, field in (spec.items or {}).items():
+            line(item, field, "      ")
 
 
 @app.command()

@@ -39,6 +39,7 @@ def serve(
     import uvicorn
 
     from decision_engine.audit import open_store
+    from decision_engine.cli.common import own_command
     from decision_engine.errors import DecisionEngineError
     from decision_engine.policy.registry import Registry
     from decision_engine_api.credentials import Credentials
@@ -61,7 +62,7 @@ def serve(
         typer.echo(
             "decision-engine: no API credentials exist yet, so every /v1 call will be "
             "refused (401).\n  Create one (the key is printed once):\n"
-            "    decision-engine credentials create --role panel --name \"Your Name\" "
+            f"    {own_command()} credentials create --role panel --name \"Your Name\" "
             "--service-area default", err=True)
     # Workers stop when this process dies, even by SIGKILL (decision_engine_api.master).
     os.environ["DECISION_ENGINE_SERVE_PID"] = str(os.getpid())

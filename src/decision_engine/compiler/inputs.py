@@ -15,6 +15,11 @@ from decision_engine.policy import model as m
 from decision_engine.strict_json import parse_iso_date
 
 
+def domain(policy: m.Policy, spec: m.Input | m.ItemField) -> list[str]:
+    """The values an enum or set input (or item field) accepts, in declared order."""
+    return _domain(policy, spec.values, spec.from_table)
+
+
 def _domain(policy: m.Policy, values: list[str] | None, table: str | None) -> list[str]:
     if table is not None:
         return list(policy.tables[table].rows)
@@ -40,9 +45,14 @@ def _int(field: str, value: Any, lo: int | None, hi: int | None) -> int:
     return value
 
 
-def _enum(field: str, value: Any, allowed: list[str]) -> str:
+def _enum(policy: m.Policy, field: str, value: Any, allowed: list[str]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        shown = ", ".join(allowed) if len(allowed) <= 12 else ", ".join(allowed[:12]) + ", …"
+        shown = ", ".join(allowed)
+        if len(allowed) > 12:
+            where = f"{policy.family} --policy-version {policy.version}"
+            shown = (", ".join(allowed[:12]) + f", … ({len(allowed)} values; all listed by "
+                     f"`decision-engine inputs {where}` and GET /v1/policies/{policy.family}/"
+                     f"{policy.version})")
         raise InputError(field, value, f"not a known value; expected one of: {shown}")
     return value
 
@@ -70,7 +80,7 @@ def _item(policy: m.Policy, field: str, item: Any, spec: dict[str, m.ItemField])
         elif f.type == "int":
             out[name] = _int(where, value, f.min, f.max)
         elif f.type == "enum":
-            out[name] = _enum(where, value, _domain(policy, f.values, f.from_table))
+            out[name] = _enum(policy, where, value, _domain(policy, f.values, f.from_table))
         else:
             out[name] = _iso_date(where, value)
     return out
@@ -153,13 +163,13 @@ def validate_facts(policy: m.Policy, facts: Mapping[str, Any]) -> dict[str, Any]
         elif inp.type == "int":
             value = _int(field, value, inp.min, inp.max)
         elif inp.type == "enum":
-            value = _enum(field, value, _domain(policy, inp.values, inp.from_table))
+            value = _enum(policy, field, value, _domain(policy, inp.values, inp.from_table))
         elif inp.type == "set":
             if not isinstance(value, list):
                 raise InputError(field, value, "expected a list")
             allowed = _domain(policy, inp.values, inp.from_table)
             for v in value:
-                _enum(field, v, allowed)
+                _enum(policy, field, v, allowed)
             if len(set(value)) != len(value):
                 raise InputError(field, value, "lists a value twice")
             value = sorted(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,7 +18,7 @@ from decision_engine.compiler.program import CompiledPolicy, compile_policy
 from decision_engine.engine.decision import Decision
 from decision_engine.engine.evaluation import evaluate_compiled
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
-from decision_engine.errors import InputError
+from decision_engine.errors import InputError, UnknownPolicyError
 from decision_engine.policy.registry import PolicyVersion, Registry
 from decision_engine.strict_json import IsoDate
 
@@ -40,6 +40,22 @@ class Case(BaseModel):
         description="Protected characteristics for disproportionality monitoring only.")
 
 
+class CaseRequest(BaseModel):
+    """A case with the day it is decided on: the body of ``POST /v1/decisions/{family}``
+    and what an example file holds, so an example written for one day decides the same
+    way on every later day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case: Case
+    decision_date: IsoDate | None = Field(
+        default=None, description="The day the decision is made (default: today, UTC). "
+        "Selects the policy version in force and the child's age.")
+    policy_version: str | None = Field(
+        default=None, description="Evaluate under this version instead of the one in force "
+        "(drafts only when named).")
+
+
 class Subject(BaseModel):
     """The personal identifiers of a decision, kept out of the chained audit record."""
 
@@ -54,15 +70,30 @@ def age_on(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(model: type[M], data: Any, top: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or top
+        raise InputError(where, err.get("input"), err["msg"]) from None
+
+
 def parse_case(case: Mapping[str, Any] | Case) -> Case:
     if isinstance(case, Case):
         return case
-    try:
-        return Case.model_validate(case)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "case"
-        raise InputError(where, err.get("input"), err["msg"]) from None
+    return _validated(Case, case, "case")
+
+
+def parse_request(data: Any) -> CaseRequest:
+    """A case file: the request wrapper ``{"case": …, "decision_date": …}``, or a bare
+    case (no date of its own)."""
+    if isinstance(data, Mapping) and "case" in data:
+        return _validated(CaseRequest, data, "request")
+    return CaseRequest(case=parse_case(data))
 
 
 def case_facts(case: Case, on: dt.date) -> dict[str, Any]:
@@ -76,8 +107,8 @@ def case_facts(case: Case, on: dt.date) -> dict[str, Any]:
                              "is after the decision date")
         age = age_on(case.date_of_birth, on)
         if case.age is not None and case.age != age:
-            raise InputError("age", case.age, f"does not match date_of_birth (age {age} on "
-                             f"{on.isoformat()})")
+            raise InputError("age", f"{case.age} (date_of_birth gives {age})",
+                             f"does not match date_of_birth on {on.isoformat()}")
         facts["age"] = age
     elif case.age is not None:
         facts["age"] = case.age
@@ -132,18 +163,52 @@ class Engine:
         parsed = parse_case(case)
         on = on or dt.date.today()
         try:
-            decision = self.evaluate(family, case_facts(parsed, on), on, version, engine=engine)
+            decision = self._decide_on(family, parsed, on, version, engine)
         except InputError as exc:
-            if exc.field != "facts.age":
-                raise
-            field = "age" if parsed.date_of_birth is None else "date_of_birth"
-            shown = exc.value if parsed.date_of_birth is None else (
-                parsed.date_of_birth.isoformat())
-            raise InputError(field, shown, f"the child's age on {on.isoformat()} is "
-                             f"{exc.value}; {exc.why}") from None
+            found = self._another_day(family, parsed, on, version)
+            if found is not None:
+                exc.decides_on, exc.decides_under = found
+            raise
         subject = Subject(case_reference=parsed.case_reference,
                           date_of_birth=parsed.date_of_birth, monitoring=parsed.monitoring)
         return subject, decision
+
+    def _decide_on(self, family: str, case: Case, on: dt.date, version: str | None,
+                   engine: EngineKind) -> Decision:
+        try:
+            return self.evaluate(family, case_facts(case, on), on, version, engine=engine)
+        except InputError as exc:
+            if exc.field != "facts.age":
+                raise
+            # The reason names neither the age nor the date of birth: API responses never
+            # echo what was sent, and an age derived from a date of birth would reveal it.
+            if case.date_of_birth is None:
+                raise InputError("age", case.age, exc.why) from None
+            raise InputError("date_of_birth", f"{case.date_of_birth.isoformat()} (age "
+                             f"{exc.value})", f"the child's age on {on.isoformat()} "
+                             f"{exc.why}") from None
+
+    def _another_day(self, family: str, case: Case, failed: dt.date,
+                     version: str | None) -> tuple[dt.date, str] | None:
+        """A day, other than *failed*, on which *case* decides: the first and last day of
+        each approved version (or of the named one), newest first, up to today."""
+        try:
+            versions = ([self.registry.get(family, version)] if version is not None else
+                        [pv for pv in self.registry.versions(family)
+                         if pv.entry.status == "approved"])
+        except UnknownPolicyError:
+            return None
+        today = dt.date.today()
+        days = {d for pv in versions for d in (
+            pv.entry.effective_from,
+            pv.entry.effective_to - dt.timedelta(days=1) if pv.entry.effective_to else today)}
+        for day in sorted((d for d in days if d <= today and d != failed), reverse=True):
+            try:
+                decision = self._decide_on(family, case, day, version, "fast")
+            except (InputError, UnknownPolicyError):
+                continue
+            return day, decision.policy.version
+        return None
 
 
 _default: Engine | None = None

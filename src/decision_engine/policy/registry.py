@@ -85,11 +85,14 @@ def load_policy_file(path: Path, display: str | None = None) -> tuple[m.Policy, 
     return policy, text
 
 
+POLICY_ROOT_ENV = "DECISION_ENGINE_POLICY_ROOT"
+
+
 def default_root() -> Path:
     """Where policies.yaml lives: $DECISION_ENGINE_POLICY_ROOT (a service's own policies),
     the working directory when it holds a policies.yaml, else the bundled policies shipped
     inside this package (read through importlib.resources, so a wheel works anywhere)."""
-    env = os.environ.get("DECISION_ENGINE_POLICY_ROOT")
+    env = os.environ.get(POLICY_ROOT_ENV)
     if env:
         return Path(env)
     cwd = Path.cwd()
@@ -101,6 +104,18 @@ def default_root() -> Path:
 def bundled_root() -> Path:
     """The directory of the bundled policies.yaml, rules/ and examples/."""
     return Path(str(resources.files("decision_engine.bundled")))
+
+
+def registry_not_found(root: Path) -> PolicyError:
+    """The error when *root* holds no policies.yaml: where it looked and how to point it
+    elsewhere, since the root is chosen silently (env, working directory, bundled)."""
+    env = os.environ.get(POLICY_ROOT_ENV)
+    how = (f"{POLICY_ROOT_ENV}={env}" if env else
+           f"{POLICY_ROOT_ENV} is not set, and the working directory ({Path.cwd()}) has no "
+           f"policies.yaml, so the bundled policies ({bundled_root()}) were tried")
+    return PolicyError("policies.yaml", "missing-file",
+                       f"no policies.yaml in {root.absolute()} ({how}); set {POLICY_ROOT_ENV} "
+                       "to a directory holding policies.yaml and rules/")
 
 
 class Registry:
@@ -117,6 +132,8 @@ class Registry:
     def load(cls, root: Path | None = None) -> Registry:
         root = root or default_root()
         reg_path = root / "policies.yaml"
+        if not reg_path.is_file():
+            raise registry_not_found(root)
         _, tree = load_yaml_file(reg_path, "policies.yaml")
         registry = validate(RegistryFile, tree, "policies.yaml")
         errors: list[PolicyError] = []
