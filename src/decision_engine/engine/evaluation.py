@@ -14,6 +14,7 @@ from typing import Any
 from decision_engine.compiler.expressions import Context
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
 from decision_engine.engine.decision import (
+    DECISION_FORMAT,
     Decision,
     Provenance,
     SourceRef,
@@ -42,7 +43,9 @@ def _path(data: Any, path: str) -> Any:
 
 
 def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
-                      matcher: Matcher, consult: Consult | None = None) -> Decision:
+                      matcher: Matcher, consult: Consult | None = None,
+                      fmt: int = DECISION_FORMAT) -> Decision:
+    """The decision in format *fmt* (callers check it: ``decision.check_format``)."""
     policy = cp.policy
     explain = explainer(cp)
     inputs = cp.validate(facts)
@@ -85,6 +88,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     # build(): every value here was made by this module from validated data
     return build(
         Decision,
+        format=fmt,
         decision_date=on,
         policy=explain.policy_ref,
         input=inputs,
