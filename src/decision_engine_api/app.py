@@ -19,6 +19,7 @@ from decision_engine_api import problems
 from decision_engine_api.auth import BEARER_SCHEME
 from decision_engine_api.examples import case_examples
 from decision_engine_api.limits import BodyLimit
+from decision_engine_api.master import exit_with_master
 from decision_engine_api.routes import decisions, exports, health, index, policies, replays
 from decision_engine_api.services import Services
 from decision_engine_api.settings import Settings
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """The app; pass *services* to share an already opened store (tests, benchmarks)."""
     settings = settings or (services.settings if services else Settings.from_env())
     owned = services is None
+    exit_with_master()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,7 +65,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   redoc_url=None, separate_input_output_schemas=True)
     if services is not None:
         app.state.services = services
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds)
     problems.install(app)  # adds the catch-all middleware outside the body limit
     app.include_router(health.router)
     app.include_router(index.router)

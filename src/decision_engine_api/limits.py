@@ -1,26 +1,32 @@
-"""Request body size limit, enforced before any route or parser sees the body.
+"""Request body size and time limits, enforced before any route or parser sees the body.
 
 A pure ASGI middleware: it rejects a declared ``Content-Length`` over the limit at once,
 and otherwise buffers the body up to the limit (bodies here are small cases), answering
-413 problem+json as soon as a chunked body passes it. Doing this in the app rather than
-trusting a proxy keeps the guarantee when the service is run on its own.
+413 problem+json as soon as a chunked body passes it. The whole body must also arrive
+within ``timeout`` seconds: a client that declares 1,000 bytes and sends 8 (slowloris)
+gets 408 and the connection is closed, instead of holding a worker's connection for
+minutes (uvicorn has no body read timeout). Doing this in the app rather than trusting a
+proxy keeps the guarantees when the service is run on its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from decision_engine_api.problems import MEDIA_TYPE, FieldError, Problem
 
-_TYPE = "urn:decision-engine:problem:body-too-large"
+_TYPE = "urn:decision-engine:problem:"
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -33,8 +39,13 @@ class BodyLimit:
         chunks: list[bytes] = []
         size = 0
         more = True
+        deadline = time.monotonic() + self.timeout
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                await self._too_slow(scope, send)
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -57,16 +68,25 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        why = f"is larger than the limit of {self.max_bytes} bytes"
-        problem = Problem(type=_TYPE, title="Body too large", status=413,
-                          detail=f"body: {why}", instance=scope.get("path"),
-                          errors=[FieldError(field="body", detail=why)])
-        payload = json.dumps(problem.model_dump(mode="json")).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", MEDIA_TYPE.encode()),
-                                (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": payload})
+        await _close_with(scope, send, 413, "body-too-large", "Body too large",
+                          f"is larger than the limit of {self.max_bytes} bytes")
+
+    async def _too_slow(self, scope: Scope, send: Send) -> None:
+        await _close_with(scope, send, 408, "body-timeout", "Request timeout",
+                          f"did not arrive within {self.timeout:g} seconds")
+
+
+async def _close_with(scope: Scope, send: Send, status: int, slug: str, title: str,
+                      why: str) -> None:
+    """Answer a problem about the body and close the connection (its rest is unread)."""
+    problem = Problem(type=_TYPE + slug, title=title, status=status, detail=f"body: {why}",
+                      instance=scope.get("path"), errors=[FieldError(field="body", detail=why)])
+    payload = json.dumps(problem.model_dump(mode="json")).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(payload)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _content_length(scope: Scope) -> int | None:

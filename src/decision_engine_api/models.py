@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from decision_engine.engine import Case, Decision
+from decision_engine.strict_json import IsoDate
 
 VersionName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$",
                                    examples=["npcc-2025"])]
@@ -38,7 +39,7 @@ class DecisionCreate(_Request):
     """A case to evaluate and record."""
 
     case: Case
-    decision_date: dt.date | None = Field(
+    decision_date: IsoDate | None = Field(
         default=None, description="The day the decision is made (default: today, UTC). "
         "Selects the policy version in force and the child's age.")
     policy_version: VersionName | None = Field(
@@ -143,8 +144,8 @@ class BulkReplayCreate(_Request):
     family: FamilyName | None = None
     policy_version: VersionName | None = Field(
         default=None, description="Only decisions recorded under this version.")
-    date_from: dt.date | None = Field(default=None, description="First decision date.")
-    date_to: dt.date | None = Field(default=None, description="Last decision date "
+    date_from: IsoDate | None = Field(default=None, description="First decision date.")
+    date_to: IsoDate | None = Field(default=None, description="Last decision date "
                                     "(inclusive).")
     target_version: VersionName | None = Field(
         default=None, description="What-if: evaluate under this version (needs `family`) "

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from decision_engine.audit.errors import AuditValidationError, RecordNotFound
 from decision_engine.errors import InputError
+from decision_engine_api.strict_body import BodyFieldError
 
 log = logging.getLogger("api")
 
@@ -125,7 +126,7 @@ def _validation(request: Request, exc: RequestValidationError) -> Response:
     for e in errors[:20]:
         loc = e.get("loc", ())
         # FastAPI reports the whole body as ("body",) when it is missing or not an object.
-        why = _sentence(str(e.get("msg", "is invalid")))
+        why = _sentence(str(e.get("msg", "is invalid")).removeprefix("Value error, "))
         if e.get("type") == "extra_forbidden":
             why = "is not a known field"
         elif e.get("type") == "missing":
@@ -149,6 +150,11 @@ def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = f"no route for {request.method} {request.url.path}"
     return problem_response(exc.status_code, slug, title, detail, request.url.path,
                             headers=exc.headers)
+
+
+def _body_field(request: Request, exc: BodyFieldError) -> Response:
+    return problem_response(422, "invalid-request", "Invalid request", f"{exc.field}: {exc.why}",
+                            request.url.path, [FieldError(field=exc.field, detail=exc.why)])
 
 
 def _problem(request: Request, exc: ProblemError) -> Response:
@@ -220,7 +226,8 @@ def install(app: FastAPI) -> None:
     """Route every error through problem details."""
     handlers: list[tuple[type[Exception], Any]] = [
         (RequestValidationError, _validation), (StarletteHTTPException, _http),
-        (ProblemError, _problem), (InputError, _input), (AuditValidationError, _audit),
+        (BodyFieldError, _body_field), (ProblemError, _problem), (InputError, _input),
+        (AuditValidationError, _audit),
         (RecordNotFound, _missing)]
     for exc_class, handler in handlers:
         app.add_exception_handler(exc_class, handler)

@@ -20,10 +20,12 @@ MAX_BODY_ENV = "DECISION_ENGINE_MAX_BODY_BYTES"
 CREDENTIAL_CACHE_ENV = "DECISION_ENGINE_CREDENTIAL_CACHE_SECONDS"
 REPLAY_ITEMS_ENV = "DECISION_ENGINE_REPLAY_MAX_ITEMS"
 GROUP_COMMIT_ENV = "DECISION_ENGINE_GROUP_COMMIT"
+BODY_TIMEOUT_ENV = "DECISION_ENGINE_BODY_TIMEOUT_SECONDS"
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_CREDENTIAL_CACHE_SECONDS = 5.0
 DEFAULT_REPLAY_MAX_ITEMS = 1000
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 
 
 class SettingsError(DecisionEngineError):
@@ -80,6 +82,8 @@ class Settings:
     """Most differing decisions a bulk replay job keeps in its result."""
     group_commit: bool = True
     """Batch concurrent decision appends into one transaction (one fsync)."""
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    """Longest time a request body may take to arrive (408 and the connection closed)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -92,4 +96,6 @@ class Settings:
                                             DEFAULT_CREDENTIAL_CACHE_SECONDS, 0.0, 300.0),
             replay_max_items=_int(REPLAY_ITEMS_ENV, DEFAULT_REPLAY_MAX_ITEMS, 0, 100_000),
             group_commit=_flag(GROUP_COMMIT_ENV, True),
+            body_timeout_seconds=_float(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT_SECONDS,
+                                        0.1, 3600.0),
         )

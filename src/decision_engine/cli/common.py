@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from decision_engine.strict_json import parse_iso_date
+
 if TYPE_CHECKING:
     from decision_engine.audit.store import Store
 
@@ -33,7 +35,7 @@ def parse_date(field: str, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         fail(f"{field}: {value!r}: expected a date as YYYY-MM-DD")
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from decision_engine import strict_json
 from decision_engine.cli.common import command_group, fail, parse_date, store_or_fail
 from decision_engine.errors import DecisionEngineError
 
@@ -23,9 +24,11 @@ def read_json(field: str, path: Path) -> Any:
     except OSError as exc:
         fail(f"{field}: {path}: {exc.strerror}")
     try:
-        return json.loads(text)
+        return strict_json.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{field}: {path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+    except strict_json.JSONFieldError as exc:
+        fail(f"{field}: {path}: {exc}")
 
 
 def emit(data: Any) -> None:

@@ -8,6 +8,7 @@ evaluates one decision at a time behind its own lock.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -32,7 +33,8 @@ def serve(
     Configuration is by environment variable (see docs/api.md):
     DECISION_ENGINE_DATABASE_URL, DECISION_ENGINE_POLICY_ROOT,
     DECISION_ENGINE_MAX_BODY_BYTES, DECISION_ENGINE_CREDENTIAL_CACHE_SECONDS,
-    DECISION_ENGINE_REPLAY_MAX_ITEMS, DECISION_ENGINE_GROUP_COMMIT.
+    DECISION_ENGINE_REPLAY_MAX_ITEMS, DECISION_ENGINE_GROUP_COMMIT,
+    DECISION_ENGINE_BODY_TIMEOUT_SECONDS.
     """
     import uvicorn
 
@@ -61,6 +63,8 @@ def serve(
             "refused (401).\n  Create one (the key is printed once):\n"
             "    decision-engine credentials create --role panel --name \"Your Name\" "
             "--service-area default", err=True)
+    # Workers stop when this process dies, even by SIGKILL (decision_engine_api.master).
+    os.environ["DECISION_ENGINE_SERVE_PID"] = str(os.getpid())
     uvicorn.run("decision_engine_api.app:create_app", factory=True, host=host, port=port,
                 workers=workers,
                 log_level=log_level, access_log=access_log, server_header=False,

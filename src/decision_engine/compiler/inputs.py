@@ -12,6 +12,7 @@ from typing import Any
 
 from decision_engine.errors import InputError
 from decision_engine.policy import model as m
+from decision_engine.strict_json import parse_iso_date
 
 
 def _domain(policy: m.Policy, values: list[str] | None, table: str | None) -> list[str]:
@@ -25,7 +26,7 @@ def _iso_date(field: str, value: Any) -> str:
         return value.isoformat()
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value).isoformat()
+            return parse_iso_date(value).isoformat()
         except ValueError:
             pass
     raise InputError(field, value, "expected a date as YYYY-MM-DD")
@@ -110,8 +111,9 @@ class FactValidator:
             elif kind == "enum":
                 ok = type(value) is str and value in allowed
             else:  # set
-                ok = (type(value) is list and len(set(value)) == len(value)
-                      and all(type(v) is str and v in allowed for v in value))
+                ok = (type(value) is list  # members checked before hashing them
+                      and all(type(v) is str and v in allowed for v in value)
+                      and len(set(value)) == len(value))
                 value = sorted(value) if ok else value
             if not ok:
                 return validate_facts(self.policy, facts)

@@ -20,6 +20,7 @@ from decision_engine.engine.evaluation import evaluate_compiled
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
 from decision_engine.errors import InputError
 from decision_engine.policy.registry import PolicyVersion, Registry
+from decision_engine.strict_json import IsoDate
 
 EngineKind = Literal["durable", "fast"]
 
@@ -31,7 +32,7 @@ class Case(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     case_reference: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")]
-    date_of_birth: dt.date | None = None
+    date_of_birth: IsoDate | None = None
     age: int | None = None
     facts: dict[str, Any] = Field(default_factory=dict)
     monitoring: dict[str, str] = Field(

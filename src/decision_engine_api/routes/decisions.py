@@ -42,6 +42,7 @@ from decision_engine_api.models import (
 )
 from decision_engine_api.problems import field_problem, not_found, problem_responses
 from decision_engine_api.services import Services
+from decision_engine_api.strict_body import StrictJSONRoute
 
 _LATEST_DECISION_DAY = dt.timedelta(days=1)
 """Decision dates may be up to a day ahead of UTC today (time zones), never later."""
@@ -69,7 +70,8 @@ def _visible(services: Services, principal: Principal, decision_id: str) -> Audi
 
 
 def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) -> APIRouter:
-    router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+    router = APIRouter(prefix="/v1/decisions", tags=["decisions"],
+                       route_class=StrictJSONRoute)
     family_path = Annotated[str, Path(
         pattern=r"^[a-z][a-z0-9-]{0,63}$", description="Policy family.",
         examples=["gravity-matrix"],

@@ -18,8 +18,9 @@ from decision_engine_api.examples import BULK_REPLAY_EXAMPLES
 from decision_engine_api.jobs import QueueFull
 from decision_engine_api.models import BulkReplayCreate, ReplayJob
 from decision_engine_api.problems import ProblemError, field_problem, not_found, problem_responses
+from decision_engine_api.strict_body import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/replays", tags=["replays"])
+router = APIRouter(prefix="/v1/replays", tags=["replays"], route_class=StrictJSONRoute)
 
 
 @router.post("", status_code=202, response_model=ReplayJob, operation_id="create_replay_job",
