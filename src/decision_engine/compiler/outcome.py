@@ -61,10 +61,16 @@ class OutcomeProgram:
     """The generated source, kept for reading and debugging."""
     _outcome: Callable[[Mapping[str, Any], str, dt.date], str]
     _evaluate: Callable[[Mapping[str, Any], str, dt.date], OutcomeResult]
+    _outcome_with: Callable[[Mapping[str, Any], str, dt.date, str, Any], str]
 
     def outcome(self, facts: Mapping[str, Any], day: dt.date) -> str:
         """The recommended outcome for validated *facts* on *day*."""
         return self._outcome(facts, day.isoformat(), day)
+
+    def outcome_with(self, facts: Mapping[str, Any], day: dt.date, name: str,
+                     value: Any) -> str:
+        """The outcome if fact *name* were *value* (no copy of *facts*; what-ifs)."""
+        return self._outcome_with(facts, day.isoformat(), day, name, value)
 
     def evaluate(self, facts: Mapping[str, Any], day: dt.date) -> OutcomeResult:
         """Outcome, indicated outcome, rules fired, blocked outcomes and derived facts."""
@@ -82,14 +88,14 @@ def outcome_program_for(cp: CompiledPolicy) -> OutcomeProgram:
 
 def outcome_program(policy: m.Policy) -> OutcomeProgram:
     gen = _Generator(policy)
-    outcome_src = gen.function("_outcome", full=False)
-    evaluate_src = gen.function("_evaluate", full=True)
-    source = outcome_src + "\n\n" + evaluate_src
+    source = "\n\n".join((gen.function("_outcome", full=False),
+                             gen.function("_evaluate", full=True),
+                             gen.function("_outcome_with", full=False, override=True)))
     namespace: dict[str, Any] = {**gen.consts, "_months_before": months_before,
                                  "_Result": OutcomeResult, "_frozenset": frozenset}
     exec(compile(source, f"<outcome {policy.family}@{policy.version}>", "exec"), namespace)
     return OutcomeProgram(policy.family, policy.version, source, namespace["_outcome"],
-                          namespace["_evaluate"])
+                          namespace["_evaluate"], namespace["_outcome_with"])
 
 
 class _Generator:
@@ -219,16 +225,20 @@ class _Generator:
 
     # -- the function -------------------------------------------------------------------
 
-    def function(self, name: str, full: bool) -> str:
-        """The full function, or (``full=False``) only what the outcome depends on."""
+    def function(self, name: str, full: bool, override: bool = False) -> str:
+        """The full function, or (``full=False``) only what the outcome depends on;
+        ``override`` adds parameters ``_name, _value``: fact *_name* reads as *_value*."""
         p = self.policy
         need = None if full else outcome_reads(p)
-        lines = [f"def {name}(f, _day, _date):"]
+        lines = [f"def {name}(f, _day, _date{', _name, _value' if override else ''}):"]
         known: set[str] = set()
         for fact in sorted(self.given):
             known.add(fact)
             if need is None or fact in need:
-                lines.append(f"    v_{fact} = f.get({fact!r})")
+                load = f"f.get({fact!r})"
+                if override:
+                    load = f"_value if _name == {fact!r} else {load}"
+                lines.append(f"    v_{fact} = {load}")
         for dname, d in p.derived.items():
             known.add(dname)
             if need is None or dname in need:
@@ -313,7 +323,8 @@ def _decides(rule: m.Rule) -> bool:
 
 def reads(node: Any, how: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
     """Fact name → how a condition or expression reads it: ``count`` (only its size,
-    through ``count`` without ``where``) or ``value``. ``decision_date`` counts as a fact."""
+    through ``count`` without ``where``), ``key`` (as a table lookup's key) or ``value``.
+    ``decision_date`` counts as a fact."""
     out: dict[str, set[str]] = {} if how is None else how
 
     def note(name: str, kind: str) -> None:
@@ -327,6 +338,8 @@ def reads(node: Any, how: dict[str, set[str]] | None = None) -> dict[str, set[st
                     note(v.fact, "value")
         elif isinstance(e, m.FactRef):
             note(e.fact, "value")
+        elif isinstance(e, m.ExprLookup) and isinstance(e.lookup.key, m.FactRef):
+            note(e.lookup.key.fact, "key")
         elif isinstance(e, m.ExprCount) and e.count.where is None:
             note(e.count.of, "count")
         elif isinstance(e, m.ExprCount | m.ExprSelect):

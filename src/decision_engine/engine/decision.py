@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 M = TypeVar("M", bound=BaseModel)
 
-DECISION_FORMAT = 1
-"""The format new decisions are written in."""
-DECISION_FORMATS = (1,)
+DECISION_FORMAT = 2
+"""The format new decisions are written in. 2 added ``format`` and ``counterfactuals``."""
+DECISION_FORMATS = (1, 2)
 """Every format this engine can still write (and so replay)."""
-_LATER_MEMBERS: dict[int, tuple[str, ...]] = {1: ("format",)}
+_LATER_MEMBERS: dict[int, tuple[str, ...]] = {1: ("format", "counterfactuals")}
 """Members a decision of each format leaves out, because they came later."""
 
 
@@ -111,6 +111,21 @@ class Provenance(_Frozen):
     source: SourceRef
 
 
+class Counterfactual(_Frozen):
+    """One change to the facts that gives another outcome (decision format 2).
+
+    ``change`` is ``set`` (``value`` is the input's new value), ``add`` or ``remove``
+    (adding or removing any one of the members in ``value``), or ``band`` (the input is a
+    table key; ``current`` and ``value`` are the looked-up columns the outcome reads, e.g.
+    ``{"base_score": 5}`` → ``{"base_score": 4}``)."""
+
+    input: str
+    change: str
+    current: Any
+    value: Any
+    outcome: str
+
+
 class Decision(_Frozen):
     format: int = Field(default=1, description="Decision format (see DECISION_FORMAT); "
                         "format 1 decisions carry no `format` member.")
@@ -128,6 +143,9 @@ class Decision(_Frozen):
     reasons: list[Reason]
     provenance: list[Provenance]
     warnings: list[str]
+    counterfactuals: list[Counterfactual] = Field(
+        default_factory=list, description="Single changes to the facts a panel can act on "
+        "or dispute that would change the recommended outcome (format 2 on).")
 
     @model_serializer(mode="wrap")
     def _in_its_format(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
