@@ -139,8 +139,9 @@ def check(
 
 def _mount_optional() -> None:
     """Command groups that live in their own modules."""
-    from decision_engine.cli import credentials, serve
+    from decision_engine.cli import authoring, credentials, serve
     serve.register(app)
+    authoring.register(app)
     app.add_typer(credentials.credentials_app, name="credentials")
     try:
         from decision_engine.cli.audit import audit_app
