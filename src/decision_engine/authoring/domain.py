@@ -22,6 +22,7 @@ version is *refused* with a message naming the input and the read; nothing is gu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import math
@@ -318,7 +319,7 @@ def _runs(values: list[int]) -> str:
     """[10, 11, 12, 16] → '10–12, 16'."""
     parts: list[str] = []
     start = prev = values[0]
-    for v in values[1:] + [None]:  # type: ignore[list-item]
+    for v in [*values[1:], None]:
         if v is not None and v == prev + 1:
             prev = v
             continue
@@ -347,7 +348,7 @@ def _finite_dim(policy: m.Policy, name: str, inp: m.Input, values: list[Any],
             reduced = False
             sig = ("value", v)
         groups.setdefault(sig, []).append(v)
-    classes = []
+    classes: list[Klass] = []
     index: dict[Any, int] = {}
     for members in groups.values():
         for v in members:
@@ -385,8 +386,8 @@ def _set_dim(policy: m.Policy, name: str, members: list[str], uses: list[Use]) -
                                 f"its raw domain (2^{len(members)}) is too large")
         subsets = [list(c) for k in range(len(members) + 1)
                    for c in itertools.combinations(members, k)]
-        classes = [Klass(f"{name}={{{', '.join(s)}}}", {name: sorted(s)}) for s in subsets]
-        return Dim(name, (name,), classes, 2 ** len(members), "raw: read by value")
+        every = [Klass(f"{name}={{{', '.join(s)}}}", {name: sorted(s)}) for s in subsets]
+        return Dim(name, (name,), every, 2 ** len(members), "raw: read by value")
     tested = sorted({str(u.detail) for u in uses if u.kind == "has"})
     others = [x for x in members if x not in tested]
     counted = "count" in kinds
@@ -395,7 +396,7 @@ def _set_dim(policy: m.Policy, name: str, members: list[str], uses: list[Use]) -
         for chosen in itertools.combinations(tested, k):
             for extra in range(len(others) + 1 if counted else 1):
                 shapes.append((chosen, extra))
-    classes = []
+    classes: list[Klass] = []
     for chosen, extra in shapes:
         value = sorted([*chosen, *others[:extra]])
         if tested and counted:
@@ -450,7 +451,7 @@ def _intervals(cuts: list[dt.date], start: dt.date | None,
     """[start, end) split at the cuts; an open start begins a day before the first cut."""
     lo = start or ((cuts[0] - dt.timedelta(days=1)) if cuts else dt.date(2000, 1, 1))
     points = [lo, *(c for c in cuts if c > lo and (end is None or c < end))]
-    return [(a, b) for a, b in itertools.pairwise([*points, end])]  # type: ignore[list-item]
+    return [(a, b) for a, b in zip(points, [*points[1:], end], strict=True)]
 
 
 def _interval_label(name: str, a: dt.date, b: dt.date | None) -> str:
@@ -550,7 +551,7 @@ def build(policy: m.Policy, window: Window | None = None,
     for name, inp in policy.inputs.items():
         r = _raw(policy, inp)
         raw = None if raw is None or r is None else raw * r
-        if only is not None and name not in only or name in passed:
+        if (only is not None and name not in only) or name in passed:
             continue
         try:
             own.append(_input_dim(policy, name, inp, uses.get(name, [])))
@@ -660,10 +661,9 @@ def registry_window(registry: Any, start: dt.date | None, end: dt.date | None) -
                 out.append(pv.entry.effective_from)
                 if pv.entry.effective_to is not None:
                     out.append(pv.entry.effective_to)
-                try:  # the consulted version's own date tests split this policy's dates
+                # the consulted version's own date tests split this policy's dates
+                with contextlib.suppress(DomainRefused):
                     out.extend(_date_cuts(reads(pv.policy).get(DECISION_DATE, []), family))
-                except DomainRefused:
-                    pass
         return out
 
     return Window(start, end, consulted, boundaries)

@@ -166,6 +166,18 @@ def _check_properties(policy: m.Policy, root: Any, side_root: Any,
     return out
 
 
+def _fired(i: int) -> Callable[[Result], bool]:
+    return lambda r: i in r.fired
+
+
+def _effective(i: int) -> Callable[[Result], bool]:
+    return lambda r: i in r.effective
+
+
+def _both(a: int, b: int) -> Callable[[Result], bool]:
+    return lambda r: a in r.effective and b in r.effective
+
+
 def _weight(index: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
     return (sum(1 for i in index if i), sum(index), index)
 
@@ -221,20 +233,20 @@ class Semantic:
         outcome_rules = dom.outcome_rules(self.p)
         for i, rule in enumerate(self.p.rules):
             if rule.applies_if_outcome is None:
-                analysed, ex, _ = self.first([i], lambda r, i=i: i in r.fired)
+                analysed, ex, _ = self.first([i], _fired(i))
                 if analysed and ex is None:
                     out.append(Finding(self.at("rules", i), "never-fires",
                                        f"rule {rule.id!r} can never fire: no case makes its "
                                        "condition hold"))
             else:
                 cone = sorted({i, *outcome_rules})
-                analysed, ex, _ = self.first(cone, lambda r, i=i: i in r.fired)
+                analysed, ex, _ = self.first(cone, _fired(i))
                 if analysed and ex is None:
                     out.append(Finding(self.at("rules", i), "never-fires",
                                        f"rule {rule.id!r} can never fire: no case makes its "
                                        "condition hold"))
                 elif analysed:
-                    analysed, ex, _ = self.first(cone, lambda r, i=i: i in r.effective)
+                    analysed, ex, _ = self.first(cone, _effective(i))
                     if analysed and ex is None:
                         out.append(Finding(
                             self.at("rules", i, "applies_if_outcome"), "never-applies",
@@ -287,8 +299,7 @@ class Semantic:
                 continue
             need_outcome = ra.applies_if_outcome is not None or rb.applies_if_outcome is not None
             rules_cone = sorted({a, b, *(cone if need_outcome else [])})
-            analysed, ex, facts = self.first(
-                rules_cone, lambda r, a=a, b=b: a in r.effective and b in r.effective)
+            _, ex, facts = self.first(rules_cone, _both(a, b))
             if ex is None:
                 continue
             if keys:

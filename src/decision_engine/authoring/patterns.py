@@ -25,8 +25,8 @@ def _cover(cases: set[Index], width: int) -> list[Pattern]:
         return [tuple(values)]
     k = min((k for k in range(width) if len(values[k]) > 1), key=lambda k: len(values[k]))
     parts: list[Pattern] = []
-    for v in sorted(values[k]):
-        parts.extend(_cover({t for t in cases if t[k] == v}, width))
+    for value in sorted(values[k]):
+        parts.extend(_cover({t for t in cases if t[k] == value}, width))
     merged: list[Pattern] = []
     for p in parts:  # join patterns that differ only at k
         for i, q in enumerate(merged):

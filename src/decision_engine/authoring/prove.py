@@ -28,8 +28,9 @@ from decision_engine.errors import PolicyError
 from decision_engine.policy import model as m
 from decision_engine.policy.loader import load_yaml_file, validate
 
-MAX_CASES = 2_000_000
-"""Largest reduced domain enumerated (≈ a minute); larger ones are refused, not sampled."""
+MAX_CASES = 500_000
+"""Largest reduced domain enumerated (tens of seconds); larger ones are refused, never
+sampled."""
 
 
 class Accepted(BaseModel):
@@ -134,6 +135,8 @@ def prove(domain: Domain, props: list[m.Property] | None = None,
     proof = Proof(domain)
     if domain.refused:
         proof.refused = "; ".join(domain.refused)
+        return proof
+    if not props:
         return proof
     if domain.size > MAX_CASES:
         proof.refused = (f"the reduced domain has {domain.size:,} cases, more than the "
