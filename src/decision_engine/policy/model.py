@@ -301,6 +301,12 @@ class Input(_Strict):
     items: dict[Name, ItemField] | None = Field(default=None, description="list: item fields")
     default: Any = None
     optional: bool = Field(default=False, description="May be absent; test with `given`.")
+    counterfactual: bool | None = Field(
+        default=None,
+        description="A panel can act on or dispute this input, so each decision lists the "
+        "single changes to it that would change the outcome. Unset: yes for bool, enum "
+        "and set inputs, no for numbers, dates and lists.",
+    )
     informs_only: bool = Field(
         default=False,
         description="Recorded and shown, never read by a rule (e.g. previous disposals: "
