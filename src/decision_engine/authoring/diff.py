@@ -168,6 +168,7 @@ def recorded_changes(store: Any, registry: Any, family: str, v1: str, v2: str,
     all): how many there are, how many change outcome, how many V2 refuses."""
     from decision_engine.audit.records import RecordFilter
     from decision_engine.audit.replay import core_evaluator
+    from decision_engine.engine.decision import DECISION_FORMAT
     from decision_engine.errors import DecisionEngineError
 
     run = core_evaluator(policies_root, "fast")
@@ -177,7 +178,8 @@ def recorded_changes(store: Any, registry: Any, family: str, v1: str, v2: str,
         counts["decisions"] += 1
         facts = json.loads(rec.input or "{}")
         try:
-            new = run(family, facts, dt.date.fromisoformat(str(rec.decision_date)), v2)
+            new = run(family, facts, dt.date.fromisoformat(str(rec.decision_date)), v2,
+                      DECISION_FORMAT)
         except DecisionEngineError:
             counts["refused_by_new_version"] += 1
             continue
