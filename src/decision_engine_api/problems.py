@@ -157,7 +157,7 @@ def _body_field(request: Request, exc: BodyFieldError) -> Response:
                             request.url.path, [FieldError(field=exc.field, detail=exc.why)])
 
 
-def _problem(request: Request, exc: ProblemError) -> Response:
+def problem_for(request: Request, exc: ProblemError) -> Response:
     return problem_response(exc.status, exc.slug, exc.title, exc.detail, request.url.path,
                             exc.errors, exc.headers)
 
@@ -179,7 +179,7 @@ def _audit(request: Request, exc: AuditValidationError) -> Response:
 
 
 def _missing(request: Request, exc: RecordNotFound) -> Response:
-    return _problem(request, not_found("decision", "path.decision_id"))
+    return problem_for(request, not_found("decision", "path.decision_id"))
 
 
 class CatchAll:
@@ -226,7 +226,7 @@ def install(app: FastAPI) -> None:
     """Route every error through problem details."""
     handlers: list[tuple[type[Exception], Any]] = [
         (RequestValidationError, _validation), (StarletteHTTPException, _http),
-        (BodyFieldError, _body_field), (ProblemError, _problem), (InputError, _input),
+        (BodyFieldError, _body_field), (ProblemError, problem_for), (InputError, _input),
         (AuditValidationError, _audit),
         (RecordNotFound, _missing)]
     for exc_class, handler in handlers:

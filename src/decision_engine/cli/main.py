@@ -139,9 +139,10 @@ def check(
 
 def _mount_optional() -> None:
     """Command groups that live in their own modules."""
-    from decision_engine.cli import credentials, serve
+    from decision_engine.cli import credentials, serve, users
     serve.register(app)
     app.add_typer(credentials.credentials_app, name="credentials")
+    app.add_typer(users.users_app, name="users")
     try:
         from decision_engine.cli.audit import audit_app
     except ImportError:
