@@ -6,7 +6,7 @@ whose 256-bit random token is the cookie (only its SHA-256 is stored, so a copy 
 database cannot be replayed as a cookie). Sessions end on sign-out, after the idle
 timeout, or when the user is revoked. Repeated failed sign-ins lock the user for a
 while. Rows live in the audit database outside the hash chain (migration
-``0006_people``); a user is revoked, never deleted.
+``0007_people``); a user is revoked, never deleted.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from decision_engine.audit.chain import INSERT, ChainStore
+from decision_engine.audit.chain import ChainStore
 from decision_engine.audit.drafts import (
     SUBJECT_INSERT,
     DecisionEntry,
@@ -43,19 +43,18 @@ class Appending(ChainStore):
                     for e in entries]
         refs: list[RecordRef] = []
         with self.db.write() as head:
-            rows, subject_rows = [], []
+            rows, leaves, subject_rows = [], [], []
             for p in prepared:
-                row = self._row(head, p.draft)
+                row, leaf = self._row(head, p.draft)
                 head = (row[0], row[-1])
                 rows.append(row)
+                leaves.append(leaf)
                 refs.append(RecordRef(p.draft.id, head[0], head[1]))
                 if p.subject_row is not None:  # created_at = the record's recorded_at,
                     subject_rows.append((*p.subject_row[:-1], row[_RECORDED_AT]))  # verified
             if subject_rows:
                 self.db.executemany(SUBJECT_INSERT, subject_rows)
-            # One batched statement (a pipeline on PostgreSQL); the insert trigger still
-            # checks that each row extends the head left by the one before.
-            self.db.executemany(INSERT, rows)
+            self._insert_rows(rows, leaves)
         return refs
 
     @staticmethod

@@ -12,20 +12,26 @@ machine (SQLite ``synchronous=FULL``). The other parts of :class:`Store` build o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from decision_engine.audit.canonical import GENESIS_HASH, canonical_fast
+from decision_engine.audit import tree
+from decision_engine.audit.canonical import GENESIS_HASH, canonical_fast, sha256_hex
 from decision_engine.audit.db import Database
 from decision_engine.audit.drafts import Draft
+from decision_engine.audit.merkle import leaf_hash
 from decision_engine.audit.records import (
     COLUMNS,
     AuditRecord,
     Checkpoint,
     VerifyResult,
-    record_hash,
+    hashed_body,
 )
 from decision_engine.audit.validation import utc_now
+
+if TYPE_CHECKING:
+    from decision_engine.audit.verify import TreeHeadLike
 
 SELECT = ", ".join(COLUMNS)
 INSERT = (f"INSERT INTO audit_records ({SELECT}) "
@@ -59,8 +65,9 @@ class ChainStore:
         self.close()
 
     # -- chaining (call inside ``self.db.write()``) -------------------------------------
-    def _row(self, head: tuple[int, str], draft: Draft) -> list[Any]:
-        """The column values of *draft* chained onto *head* (``COLUMNS`` order)."""
+    def _row(self, head: tuple[int, str], draft: Draft) -> tuple[list[Any], bytes]:
+        """The column values of *draft* chained onto *head* (``COLUMNS`` order), and its
+        Merkle leaf hash (over the same canonical body the chain hash covers)."""
         columns: dict[str, Any] = {
             "seq": head[0] + 1, "id": draft.id, "kind": draft.kind, "recorded_at": utc_now(),
             "service_area": draft.service_area, "actor_role": draft.actor_role,
@@ -71,12 +78,20 @@ class ChainStore:
             "outcome": draft.outcome, "input": draft.input, "output": draft.output,
             "detail": canonical_fast(draft.detail).decode("utf-8"), "prev_hash": head[1],
         }
-        columns["hash"] = record_hash(columns)
-        return [columns[name] for name in COLUMNS]
+        body = hashed_body(columns)
+        columns["hash"] = sha256_hex(body)
+        return [columns[name] for name in COLUMNS], leaf_hash(body)
+
+    def _insert_rows(self, rows: Sequence[Sequence[Any]], leaves: Sequence[bytes]) -> None:
+        """Insert chained rows and the Merkle nodes they complete (same transaction)."""
+        # One batched statement (a pipeline on PostgreSQL); the insert trigger still
+        # checks that each row extends the head left by the one before.
+        self.db.executemany(INSERT, rows)
+        tree.extend(self.db, int(rows[0][0]) - 1, leaves)
 
     def _insert(self, head: tuple[int, str], draft: Draft) -> tuple[int, str]:
-        row = self._row(head, draft)
-        self.db.execute(INSERT, row)
+        row, leaf = self._row(head, draft)
+        self._insert_rows([row], [leaf])
         return row[0], row[-1]
 
     # -- lookups every part needs -------------------------------------------------------
@@ -103,6 +118,10 @@ class ChainStore:
             return None
         return record
 
+    def backup(self, target: Path) -> int:
+        """Consistent online copy (SQLite backup API); returns the records it holds."""
+        return self.db.backup(target)
+
     # -- integrity ----------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
         """``(seq, hash)`` of the newest record (``(0, GENESIS_HASH)`` when empty)."""
@@ -127,8 +146,9 @@ class ChainStore:
         return Checkpoint(seq=int(row[0]), hash=str(row[1]), count=int(row[2]),
                           created_at=utc_now())
 
-    def verify(self, against: Sequence[Checkpoint] = ()) -> VerifyResult:
+    def verify(self, against: Sequence[Checkpoint] = (),
+               tree_heads: Sequence[TreeHeadLike] = ()) -> VerifyResult:
         """Walk the whole chain; see :func:`decision_engine.audit.verify.verify_store`."""
         from decision_engine.audit.verify import verify_store
 
-        return verify_store(self.db, against)
+        return verify_store(self.db, against, tree_heads)

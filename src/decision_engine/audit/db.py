@@ -122,6 +122,11 @@ class Database(ABC):
         *wait* seconds without holding writers up; ``None`` when done, else why not."""
 
     @abstractmethod
+    def backup(self, target: Path) -> int:
+        """A consistent copy of the whole database at *target*, taken while others keep
+        writing; returns the chain head seq the copy holds."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
@@ -291,6 +296,30 @@ class SQLiteDatabase(Database):
         finally:
             conn.close()
 
+    def backup(self, target: Path) -> int:
+        # One backup step copies every page inside a single read transaction: in WAL
+        # mode that is one snapshot, and writers in other processes are not blocked.
+        # (Stepping in chunks would restart whenever another connection commits.)
+        source = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            copy = sqlite3.connect(target, isolation_level=None)
+            try:
+                source.backup(copy, pages=-1)
+                copy.execute("PRAGMA journal_mode = WAL")
+                head = copy.execute("SELECT seq FROM chain_head WHERE id = 1").fetchone()
+            finally:
+                copy.close()
+        except sqlite3.Error as exc:
+            raise AuditError(f"backup to {target} failed: {exc}") from None
+        finally:
+            source.close()
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return int(head[0])
+
     def close(self) -> None:
         with self.lock:
             self.conn.close()
@@ -412,6 +441,11 @@ class PostgresDatabase(Database):
         with self.lock:
             self.conn.execute("VACUUM subjects")
         return None
+
+    def backup(self, target: Path) -> int:
+        raise AuditError("'audit backup' copies SQLite stores; for PostgreSQL use "
+                         "pg_dump --format=custom (a consistent snapshot while decisions "
+                         "are recorded; see docs/audit.md, 'Backup and restore')")
 
     def close(self) -> None:
         with self.lock:

@@ -6,6 +6,7 @@
 * :mod:`.access_log` — logged reads (DPA 2018 s.62);
 * :mod:`.erasure` — subjects' identifiers and their erasure;
 * :mod:`.queries` — pages, counts and streams;
+* :mod:`.proofs` — Merkle tree heads, signed, and proofs for one record;
 * :mod:`.drafts` and :mod:`.validation` — records before chaining, checks on values.
 
 Names other modules import from here (``DecisionEntry``, ``PreparedDecision``,
@@ -30,6 +31,7 @@ from decision_engine.audit.erasure import ERASE_LOOKUP_SQL, Erasure, ErasureReas
 from decision_engine.audit.errors import DatabaseDamaged
 from decision_engine.audit.finals import Finals
 from decision_engine.audit.migrate import migrate
+from decision_engine.audit.proofs import Proofs
 from decision_engine.audit.queries import Queries
 from decision_engine.audit.validation import utc_now
 
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 
-class Store(Appending, Finals, AccessLog, Erasure, Queries):
+class Store(Appending, Finals, AccessLog, Erasure, Queries, Proofs):
     """Append-only, hash-chained store of decisions. Create with :func:`open_store`."""
 
 

@@ -13,21 +13,23 @@ cannot see: indexes and pages.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import closing
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from decision_engine.audit.canonical import GENESIS_HASH
-from decision_engine.audit.db import Database, Snapshot
+from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
+from decision_engine.audit.db import Database, Row, Snapshot
 from decision_engine.audit.drafts import subject_digest
 from decision_engine.audit.integrity import check_database
+from decision_engine.audit.merkle import CompactRange, leaf_hash
 from decision_engine.audit.records import (
     COLUMNS,
     KINDS,
     Broken,
     Checkpoint,
     VerifyResult,
-    record_hash,
+    hashed_body,
 )
 
 _MAX_SUBJECT_PROBLEMS = 20
@@ -42,6 +44,26 @@ SUBJECTS_SQL = (
     "ORDER BY s.pseudonym")
 """Every subject with its decision and erasure record (query plan tested: it must look
 decisions up by pseudonym, or verification turns quadratic)."""
+
+
+class TreeHeadLike(Protocol):
+    """What verification needs of a signed tree head (signature checked elsewhere)."""
+
+    @property
+    def tree_size(self) -> int: ...
+
+    @property
+    def timestamp(self) -> int: ...
+
+    @property
+    def root_hash(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredHead:
+    tree_size: int
+    timestamp: int
+    root_hash: str
 
 
 class _Bad(Exception):
@@ -88,10 +110,12 @@ def _check_decision(columns: dict[str, Any]) -> None:
 
 def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
          start: tuple[int, str] = (0, GENESIS_HASH),
+         on_body: Callable[[bytes], None] | None = None,
          ) -> tuple[int, str, int, Broken | None]:
     """Verify *rows* (``COLUMNS`` order, chain order); pure, so tests can feed it directly.
 
     ``start`` is the ``(seq, hash)`` the rows continue from (a trusted earlier record).
+    ``on_body`` receives each good record's canonical body (the Merkle leaf).
     Returns ``(last_seq, last_hash, count, first_broken)`` — it stops at the first break.
     """
     wanted: dict[int, list[Checkpoint]] = {}
@@ -111,7 +135,8 @@ def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
             if columns["prev_hash"] != prev_hash:
                 raise _Bad(f"prev_hash does not match the hash of record seq {prev_seq}: "
                            "records deleted, reordered or altered")
-            if record_hash(columns) != columns["hash"]:
+            body = hashed_body(columns)
+            if sha256_hex(body) != columns["hash"]:
                 raise _Bad("content does not match its hash: the record was altered")
             if columns["kind"] not in KINDS:
                 raise _Bad(f"unknown kind {columns['kind']!r}")
@@ -124,12 +149,20 @@ def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
         except _Bad as bad:
             return prev_seq, prev_hash, count, Broken(seq, record_id, bad.why)
         prev_seq, prev_hash, count = seq, columns["hash"], count + 1
+        if on_body is not None:
+            on_body(body)
     for seq in sorted(wanted):
         cp = wanted[seq][0]
-        return prev_seq, prev_hash, count, Broken(
-            seq, None, f"checkpoint of {cp.created_at} has seq {seq} but the chain ends at "
-            f"seq {prev_seq}: records deleted or the chain rewritten")
+        return prev_seq, prev_hash, count, Broken(prev_seq + 1, None, lacks(
+            prev_seq, seq, f"the checkpoint of {cp.created_at}"))
     return prev_seq, prev_hash, count, None
+
+
+def lacks(last_seq: int, wanted_seq: int, what: str) -> str:
+    """Which records a copy that ends at *last_seq* lacks, compared with *what*."""
+    return (f"this copy lacks records seq {last_seq + 1}..{wanted_seq} "
+            f"({wanted_seq - last_seq:,} records) that {what} covers: a backup taken "
+            "before it, or the newest records were deleted")
 
 
 def _check_head(head: Sequence[Any] | None, last_seq: int, last_hash: str) -> Broken | None:
@@ -191,16 +224,93 @@ def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
             yield f"decision seq {seq}: subject row for pseudonym {_txt(pseudonym)} was deleted"
 
 
-def verify_store(db: Database, against: Sequence[Checkpoint] = ()) -> VerifyResult:
+class _Roots:
+    """The Merkle tree recomputed from the records: its root at each size a tree head
+    names, and every stored node compared with the recomputed one as it completes (one
+    ordered stream per level, so memory stays O(log n))."""
+
+    def __init__(self, snap: Snapshot, sizes: Iterable[int]) -> None:
+        self.snap = snap
+        self.range = CompactRange()
+        self.wanted = set(sizes)
+        self.roots: dict[int, bytes] = {0: self.range.root()}
+        self.check = bool(snap.query("SELECT 1 FROM merkle_nodes LIMIT 1"))
+        self.levels: dict[int, Generator[Row, None, None]] = {}
+        self.problem: str | None = None
+
+    def _stored(self, level: int) -> Generator[Row, None, None]:
+        if level not in self.levels:
+            self.levels[level] = self.snap.stream(
+                "SELECT idx, hash FROM merkle_nodes WHERE level = ? ORDER BY idx", (level,))
+        return self.levels[level]
+
+    def __call__(self, body: bytes) -> None:
+        completed = self.range.append(leaf_hash(body))
+        if self.range.size in self.wanted:
+            self.roots[self.range.size] = self.range.root()
+        if not self.check or self.problem is not None:
+            return
+        for level, index, digest in completed:
+            stored = next(self._stored(level), None)
+            if stored is None or int(stored[0]) != index or bytes(stored[1]) != digest:
+                self.problem = (f"merkle_nodes disagree with the records at node ({level}, "
+                                f"{index}): the stored tree was altered (proofs from it "
+                                "would fail)")
+                return
+
+    def finish(self) -> str | None:
+        """The first disagreement, or a stored node no record accounts for."""
+        if self.check and self.problem is None:
+            for level in range(self.range.size.bit_length() + 1):
+                extra = next(self._stored(level), None)
+                if extra is not None:
+                    self.problem = (f"merkle_nodes holds node ({level}, {int(extra[0])}) "
+                                    "that no record accounts for: the stored tree was altered")
+                    break
+        return self.problem
+
+    def close(self) -> None:
+        for stream in self.levels.values():
+            stream.close()
+
+
+def _check_tree(roots: _Roots, heads: Sequence[TreeHeadLike],
+                last_seq: int) -> Broken | None:
+    """Signed tree heads and the stored nodes must agree with the records' own tree."""
+    for sth in heads:
+        what = f"the signed tree head of {sth.tree_size:,} records ({sth.timestamp})"
+        if sth.tree_size > last_seq:
+            return Broken(last_seq + 1, None, lacks(last_seq, sth.tree_size, what))
+        if roots.roots[sth.tree_size].hex() != sth.root_hash:
+            return Broken(sth.tree_size, None, f"the records' Merkle root differs from "
+                          f"{what}: records up to seq {sth.tree_size} were rewritten "
+                          "after it was signed")
+    problem = roots.finish()
+    return None if problem is None else Broken(last_seq, None, problem)
+
+
+def verify_store(db: Database, against: Sequence[Checkpoint] = (),
+                 tree_heads: Sequence[TreeHeadLike] = ()) -> VerifyResult:
     """Full verification of the store behind *db*, all from one snapshot, so appends
-    made meanwhile by other processes cannot be mistaken for tampering."""
+    made meanwhile by other processes cannot be mistaken for tampering.
+
+    *tree_heads* (signed tree heads kept off this host) are checked with the ones stored
+    in the database: each root must equal the records' own Merkle root at its size.
+    """
     with db.snapshot(raw_text=True) as snap:
         heads = snap.query("SELECT seq, hash FROM chain_head WHERE id = 1")
+        stored_heads = [_StoredHead(int(r[0]), int(r[1]), str(_txt(r[2]))) for r in
+                        snap.query("SELECT tree_size, timestamp, root_hash FROM tree_heads")]
+        all_heads = [*tree_heads, *stored_heads]
+        roots = _Roots(snap, [h.tree_size for h in all_heads])
         rows = snap.stream(f"SELECT {', '.join(COLUMNS)} FROM audit_records ORDER BY seq")
-        with closing(rows):
-            last_seq, last_hash, count, broken = walk(rows, against)
-        if broken is None:
-            broken = _check_head(heads[0] if heads else None, last_seq, last_hash)
+        with closing(rows), closing(roots):
+            last_seq, last_hash, count, broken = walk(rows, against, on_body=roots)
+            if broken is None:
+                broken = _check_head(heads[0] if heads else None, last_seq, last_hash)
+            if broken is None:
+                roots.roots[last_seq] = roots.range.root()
+                broken = _check_tree(roots, all_heads, last_seq)
         problems: list[str] = []
         with closing(_subject_problems(snap)) as found:
             for problem in found:

@@ -27,7 +27,9 @@ from decision_engine.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from decision_engine.audit.proofs import SignedTreeHead
     from decision_engine.audit.records import AccessContext, RecordFilter
+    from decision_engine.audit.store import Store
 
 audit_app = command_group("audit", "Audit store: verify, checkpoint, replay, export, erase.")
 FromOpt = Annotated[str | None, typer.Option("--from", help="First decision date, YYYY-MM-DD.")]
@@ -84,6 +86,11 @@ def verify(
     against: Annotated[list[Path] | None, typer.Option(
         "--against", help="Checkpoint file(s) from 'audit checkpoint'; the chain must "
         "still contain each checkpointed head.")] = None,
+    tree_head: Annotated[list[Path] | None, typer.Option(
+        "--tree-head", help="Signed tree head file(s) from 'audit sign-tree-head', kept off "
+        "this host: the records must still have each head's Merkle root.")] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="Public key (PEM) the --tree-head files must be signed with.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     database_url: DatabaseOpt = None,
 ) -> None:
@@ -96,8 +103,9 @@ def verify(
             checkpoints.append(Checkpoint.from_json(json.loads(path.read_text("utf-8"))))
         except (OSError, ValueError) as exc:
             fail(f"--against: {path}: {exc}")
+    heads = [_read_tree_head("--tree-head", path, key) for path in tree_head or []]
     with store_or_fail(database_url) as store:
-        result = store.verify(checkpoints)
+        result = store.verify(checkpoints, heads)
     if as_json:
         typer.echo(json.dumps({
             "ok": result.ok, "records": result.records, "head_seq": result.head_seq,
@@ -119,9 +127,158 @@ def verify(
             typer.echo(f"ok: {result.records:,} records, head seq {result.head_seq} hash "
                        f"{result.head_hash}" + (f", {len(checkpoints)} checkpoint(s) match"
                                                 if checkpoints else "")
+                       + (f", {len(heads)} signed tree head(s) match" if heads else "")
                        + f"; database check: {result.database_check}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _read_tree_head(option: str, path: Path, key: Path | None = None) -> SignedTreeHead:
+    """A signed tree head file; with *key*, its signature must verify."""
+    from decision_engine.audit.proofs import ProofError, SignedTreeHead, load_public_key
+
+    try:
+        sth = SignedTreeHead.from_json(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError) as exc:
+        fail(f"{option}: {path}: {exc}")
+    if key is not None:
+        try:
+            sth.verify(load_public_key(key.read_bytes()))
+        except OSError as exc:
+            fail(f"--key: {key}: {exc.strerror}")
+        except ProofError as exc:
+            fail(f"{option}: {path}: {exc}", code=1)
+    return sth
+
+
+def _write(out: Path | None, data: bytes, what: str) -> None:
+    if out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        fail(f"{what}: {out}: {exc.strerror}")
+
+
+@audit_app.command()
+def keygen(out: Annotated[Path, typer.Option(
+        "--out", help="Private key file to create (PEM, mode 0600); the public key goes "
+        "to OUT.pub. Keep the private key off the database host.")]) -> None:
+    """Create the Ed25519 key that signs tree heads."""
+    from decision_engine.audit.errors import ConfigError
+    from decision_engine.audit.proofs import generate_key
+
+    try:
+        public = generate_key(out)
+    except ConfigError as exc:
+        fail(str(exc))
+    typer.echo(f"private key → {out} (keep it off the database host); public key → {public}")
+
+
+@audit_app.command("sign-tree-head")
+def sign_tree_head(
+    key: Annotated[Path, typer.Option("--key", help="Private key from 'audit keygen'.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the signed tree head here (publish it off this host).")
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Sign the Merkle tree head of every record (RFC 6962), store it and print it."""
+    from decision_engine.audit.canonical import canonical
+    from decision_engine.audit.errors import ConfigError
+    from decision_engine.audit.proofs import load_private_key
+
+    try:
+        private = load_private_key(key)
+    except ConfigError as exc:
+        fail(str(exc))
+    with store_or_fail(database_url) as store:
+        sth = store.sign_tree_head(private)
+    data = canonical(sth.to_json()) + b"\n"
+    if out is not None:
+        _write(out, data, "--out")
+    typer.echo(data.decode("utf-8"), nl=False)
+
+
+def _tree_head_arg(store: Store, option: str, value: str) -> SignedTreeHead:
+    """A tree size (the newest stored head of that size) or a signed tree head file."""
+    if value.isdigit():
+        sth = store.tree_head(int(value))
+        if sth is None:
+            fail(f"{option}: no signed tree head of {int(value):,} records is stored "
+                 "(give a tree head file, or see 'audit sign-tree-head')")
+        return sth
+    return _read_tree_head(option, Path(value))
+
+
+@audit_app.command()
+def prove(
+    record_id: Annotated[str | None, typer.Argument(
+        help="Record id: print its inclusion proof.")] = None,
+    first: Annotated[str | None, typer.Option(
+        "--from", help="Consistency proof from this tree head: a tree size or a file.")
+    ] = None,
+    second: Annotated[str | None, typer.Option(
+        "--to", help="... to this tree head (default: the newest signed one).")] = None,
+    tree_head: Annotated[str | None, typer.Option(
+        "--tree-head", help="Prove inclusion in this head: a tree size or a file "
+        "(default: the newest signed one).")] = None,
+    out: OutOpt = None,
+    leaf_out: Annotated[Path | None, typer.Option(
+        "--leaf-out", help="Write the record's canonical bytes (the leaf) here.")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Proofs a verifier checks with 'decision-engine-verify' and the public key alone:
+    'prove ID' (the record is in a signed tree head) or 'prove --from N --to M' (the
+    later head extends the earlier one: nothing it covered was rewritten)."""
+    from decision_engine.audit.canonical import canonical
+    from decision_engine.audit.errors import AuditError
+
+    if (record_id is None) == (first is None):
+        fail("give a record id, or --from (and optionally --to), not both")
+    with store_or_fail(database_url) as store:
+        try:
+            if record_id is not None:
+                sth = (_tree_head_arg(store, "--tree-head", tree_head) if tree_head
+                       else store.tree_head())
+                if sth is None:
+                    fail("no signed tree head is stored yet: run 'audit sign-tree-head'")
+                proof = store.prove_inclusion(record_id, sth)
+                document = proof.to_json()
+                if leaf_out is not None:
+                    _write(leaf_out, proof.leaf, "--leaf-out")
+            else:
+                assert first is not None
+                later = (_tree_head_arg(store, "--to", second) if second
+                         else store.tree_head())
+                if later is None:
+                    fail("no signed tree head is stored yet: run 'audit sign-tree-head'")
+                document = store.prove_consistency(_tree_head_arg(store, "--from", first),
+                                                   later)
+        except AuditError as exc:
+            fail(str(exc), code=1)
+    _write(out, canonical(document) + b"\n", "--out")
+
+
+@audit_app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="SQLite file to create.")],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Consistent online copy of a SQLite store (decisions may be recorded meanwhile).
+    For PostgreSQL use pg_dump (see docs/audit.md)."""
+    from decision_engine.audit.errors import AuditError
+
+    if path.exists():
+        fail(f"{path} exists; a backup never overwrites a file")
+    with store_or_fail(database_url) as store:
+        try:
+            records = store.backup(path)
+        except AuditError as exc:
+            fail(str(exc))
+    typer.echo(f"backup: {records:,} records → {path}; check it with "
+               f"'decision-engine audit verify --database-url sqlite:///{path}'")
 
 
 @audit_app.command()
