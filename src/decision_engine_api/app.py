@@ -23,7 +23,7 @@ from decision_engine_api.auth import BEARER_SCHEME, SignInRequired
 from decision_engine_api.examples import case_examples
 from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
-from decision_engine_api.pages import render, signin
+from decision_engine_api.pages import cases, render, signin
 from decision_engine_api.routes import (
     decisions,
     docs,
@@ -100,6 +100,7 @@ def _pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("decision_engine_api", "static")]),
               name="static")
     app.include_router(signin.router)
+    app.include_router(cases.router)
 
     async def problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, problems.ProblemError)
