@@ -23,7 +23,8 @@ from decision_engine_api.auth import BEARER_SCHEME, SignInRequired
 from decision_engine_api.examples import case_examples
 from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
-from decision_engine_api.pages import cases, render, signin
+from decision_engine_api.pages import audit, cases, render, signin
+from decision_engine_api.pages import policies as policy_pages
 from decision_engine_api.routes import (
     decisions,
     docs,
@@ -101,6 +102,8 @@ def _pages(app: FastAPI) -> None:
               name="static")
     app.include_router(signin.router)
     app.include_router(cases.router)
+    app.include_router(audit.router)
+    app.include_router(policy_pages.router)
 
     async def problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, problems.ProblemError)

@@ -52,6 +52,12 @@ def test_panel_recommendation_and_departure(page: Any, site: Site) -> None:
     page.wait_for_url("**#final")
     assert "departs from the recommendation" in page.content()
     same_origin_only(page, site)
+    # a reason's link lands on its rule in the readable policy
+    href = page.locator("a[href^='/policies/gravity-matrix/npcc-2025#rule-']").first \
+        .get_attribute("href")
+    page.goto(href)
+    rule = page.locator(f"#{href.split('#')[1]}")
+    assert rule.is_visible() and "Source:" in rule.inner_text()
     # the store holds it, recorded by the person, and the final points at the decision
     store = open_store(site.db_url)
     try:

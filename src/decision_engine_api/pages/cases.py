@@ -181,6 +181,10 @@ def decision_page(request: Request, services: Services, principal: Principal,
         outputs=outputs, certificate=certificate,
         counterfactuals=getattr(d, "counterfactuals", None) or [],
         may_finalise=principal.role in MATRIX["decisions.final"],
+        may_replay=principal.role in MATRIX["decisions.replay"],
+        other_versions=[pv.version for pv in services.registry.versions(stored.family)
+                        if pv.version != stored.policy_version]
+        if stored.family in services.families else [],
         justification=justification)
 
 
