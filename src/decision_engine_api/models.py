@@ -219,6 +219,9 @@ class PolicyVersionDetail(_Response):
     tables: list[RenderedTable]
     rules: int = Field(description="Number of rules.")
     yaml: str = Field(description="The approved policy file, byte for byte.")
+    document: str = Field(description="The policy as a document for a reader (Markdown, as "
+                          "`decision-engine render` prints it): dates, approval, tables, "
+                          "every rule in words with its source; anchors `#rule-<id>`.")
 
 
 # -- health -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from decision_engine.authoring.render import render
 from decision_engine.policy.model import Table
 from decision_engine.policy.registry import PolicyVersion
 from decision_engine_api.models import PolicyVersionDetail, PolicyVersionSummary, RenderedTable
@@ -59,4 +60,4 @@ def detail(pv: PolicyVersion) -> PolicyVersionDetail:
         parameters={k: v.model_dump(mode="json", exclude_defaults=True)
                     for k, v in policy.parameters.items()},
         tables=[render_table(n, t) for n, t in policy.tables.items()],
-        rules=len(policy.rules), yaml=pv.text)
+        rules=len(policy.rules), yaml=pv.text, document=render(pv, "md"))

@@ -39,6 +39,10 @@ def test_policy_version_has_yaml_and_rendered_tables(api: Api) -> None:
     assert offences["markdown"].startswith("| key | title | base_score")
     assert "| robbery |" in offences["markdown"]
     assert "youth_caution" in body["outcomes"] and body["rules"] > 0
+    document = body["document"]
+    assert '<a id="rule-band-3-youth-caution"></a>' in document
+    assert "| <a id=\"row-offences-robbery\"></a>robbery | Robbery (Theft Act 1968 s.8) | 5 |" \
+        in document
 
 
 def test_unknown_policy_is_404(api: Api) -> None:

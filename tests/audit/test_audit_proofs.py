@@ -215,3 +215,37 @@ def test_prove_and_sign_refuse_bad_input_clearly(store_url: str, store: Store,
     assert code == 2
     result = runner.invoke(audit_app, ["keygen", "--out", str(key[0])])
     assert result.exit_code == 2 and "never overwritten" in result.stderr
+
+
+def test_the_standalone_verifier_is_one_file_of_stdlib_and_cryptography(
+        store_url: str, store: Store, decisions: list[Made], key: tuple[Path, Path],
+        tmp_path: Path) -> None:
+    import ast
+    import shutil
+    import subprocess
+    import sys
+
+    import decision_engine.audit.verifier_standalone as module
+
+    source = Path(module.__file__)
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported - {"cryptography", "__future__"} <= set(sys.stdlib_module_names)
+
+    ids = _record(store, decisions, 0, 5)
+    assert _invoke(store_url, "sign-tree-head", "--key", str(key[0]))[0] == 0
+    proof, leaf = tmp_path / "p.json", tmp_path / "leaf.bin"
+    assert _invoke(store_url, "prove", ids[2], "--out", str(proof), "--leaf-out",
+                   str(leaf))[0] == 0
+    copy = tmp_path / "elsewhere" / "verify.py"
+    copy.parent.mkdir()
+    shutil.copy(source, copy)
+    ran = subprocess.run([sys.executable, "-I", str(copy), "inclusion", "--proof", str(proof),
+                          "--key", str(key[1]), "--leaf", str(leaf)],
+                         capture_output=True, text=True, cwd=copy.parent, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("ok: these") and "record 3 of the log's first 5" in ran.stdout

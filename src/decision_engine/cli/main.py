@@ -139,8 +139,9 @@ def check(
 
 def _mount_optional() -> None:
     """Command groups that live in their own modules."""
-    from decision_engine.cli import credentials, serve, users
+    from decision_engine.cli import authoring, credentials, serve, users
     serve.register(app)
+    authoring.register(app)
     app.add_typer(credentials.credentials_app, name="credentials")
     app.add_typer(users.users_app, name="users")
     try:

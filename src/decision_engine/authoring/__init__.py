@@ -1,0 +1,1 @@
+"""Tools for the people who maintain policies: render, test, approve, sign off."""
