@@ -29,6 +29,7 @@ from decision_engine_api.people import People
 CHROMIUM = os.environ.get("DECISION_ENGINE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
 ARTEFACTS = Path(__file__).parent / "artefacts"
 PASSWORD = "correct horse battery"
 AREA = "north"
@@ -140,3 +141,31 @@ def same_origin_only(page: Any, site: Site) -> None:
     others = [u for u in page.requested if not u.startswith(site.url + "/")
               and not u.startswith("data:")]
     assert not others, f"requests to another origin: {others}"
+
+
+def fill_case(page: Any, case: dict[str, Any]) -> None:
+    """Fill the generated case form from a case as the API takes it (the examples)."""
+    page.locator("#case_reference").fill(case["case_reference"])
+    if "date_of_birth" in case:
+        page.locator("#date_of_birth").fill(case["date_of_birth"])
+    if "age" in case:
+        page.locator("#age").fill(str(case["age"]))
+    for name, value in case["facts"].items():
+        anchor = f"facts-{name}"
+        if isinstance(value, bool):
+            page.locator(f"#{anchor}-{'yes' if value else 'no'}").check()
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, item in enumerate(value):
+                for key, v in item.items():
+                    cell = page.locator(f"[name='facts.{name}.{i}.{key}']")
+                    if cell.evaluate("e => e.tagName") == "SELECT":
+                        cell.select_option(str(v))
+                    else:
+                        cell.fill(str(v))
+        elif isinstance(value, list):
+            for member in value:
+                page.locator(f"#{anchor} input[value='{member}']").check()
+        elif page.locator(f"#{anchor}").evaluate("e => e.tagName") == "SELECT":
+            page.locator(f"#{anchor}").select_option(str(value))
+        else:
+            page.locator(f"#{anchor}").fill(str(value))

@@ -150,6 +150,31 @@ def _policy_for_form(services: Services, family: str, form: FormData) -> Any:
         return services.registry.versions(family)[-1].policy
 
 
+def _certificate(outputs: dict[str, Any], facts: dict[str, Any]) -> str | None:
+    """The PACE s.38(7) certificate, ready to print, when the decision needs one (the
+    policy's outputs say which paragraph and what it must state)."""
+    paragraph = outputs.get("certificate")
+    if not isinstance(paragraph, str) or not paragraph.startswith("s.38(6)"):
+        return None
+    return "\n".join([
+        "CERTIFICATE UNDER SECTION 38(7) OF THE POLICE AND CRIMINAL EVIDENCE ACT 1984",
+        "",
+        f"I, the custody officer, certify under section {paragraph.removeprefix('s.')} "
+        f"in respect of the arrested juvenile (aged {facts.get('age', '__')}), charged "
+        "and refused bail:",
+        "",
+        str(outputs.get("certificate_must_state") or ""),
+        "",
+        "The circumstances that make this so: _______________________________________",
+        "",
+        "Custody record number: ______________   Custody officer: ____________________",
+        "Signature: ______________________   Date and time: __________________________",
+        "",
+        "Section 38(7): this certificate is to be produced to the court before which "
+        "the juvenile is first brought.",
+    ])
+
+
 def decision_page(request: Request, services: Services, principal: Principal,
                   stored: StoredDecision, *, form: FormData | None = None,
                   problem: ProblemError | None = None, status: int = 200,
@@ -164,12 +189,7 @@ def decision_page(request: Request, services: Services, principal: Principal,
     errors, beside = (_errors_by_field(problem, ["final_outcome", "rationale"])
                       if problem else ([], {}))
     outputs = [(k, v) for k, v in d.outputs.items() if k != "certificate"]
-    certificate = d.outputs.get("certificate")
-    if certificate and not isinstance(certificate, str):
-        certificate = show(certificate)
-    if certificate and d.outputs.get("certificate_must_state"):
-        certificate = f"{certificate}\n\nThe certificate must state: " \
-                      f"{show(d.outputs['certificate_must_state'])}"
+    certificate = _certificate(d.outputs, d.input)
     return page(
         request, "pages/decision.html",
         title=f"{TITLES.get(stored.family, words(stored.family))}: decision record",
