@@ -2,11 +2,14 @@
 
 Compares, on the same 2,000 synthetic cases:
   * durable   - the full decision through durable-rules (validation, derived facts, rule
-                matching, resolution, reasons, provenance, warnings);
+                matching, resolution, reasons, provenance, warnings, counterfactuals),
+                and the same in decision format 1 (no counterfactuals; target ≤ +25%);
   * fast      - the same with the compiled-Python matcher (bulk replay path);
   * match     - durable-rules rule matching alone (assert + actions + delete_state);
   * hand      - a hand-written Python function making the same outcome decision (no
-                reasons): the floor any engine is measured against.
+                reasons): the floor any engine is measured against;
+  * outcome   - the outcome compiler (same YAML, generated flat Python: derived facts,
+                rules, resolution; no reasons) on the validated facts, target ≤ 5x hand.
 Usage: python bench/bench_engine.py [--n 20000]
 """
 
@@ -20,7 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from decision_engine.compiler.outcome import outcome_program_for
 from decision_engine.engine import Engine
+from decision_engine.engine.counterfactuals import counterfactuals
 from decision_engine.policy.registry import Registry
 
 DAY = dt.date(2024, 6, 1)
@@ -98,29 +103,52 @@ def main() -> None:
     hand = hand_written(registry)
 
     durable = lambda c: engine.evaluate("gravity-matrix", c, DAY, "npcc-2023")  # noqa: E731
+    cfs = counterfactuals(engine.compiled(pv))
+
+    def durable_cold(c: dict[str, Any]) -> Any:  # counterfactuals with an empty memo
+        cfs.memo.clear()
+        cfs.described.clear()
+        return durable(c)
+
+    durable_f1 = lambda c: engine.evaluate("gravity-matrix", c, DAY, "npcc-2023",  # noqa: E731
+                                           fmt=1)
     fast = lambda c: engine.evaluate("gravity-matrix", c, DAY, "npcc-2023",  # noqa: E731
                                      engine="fast")
     matcher = engine.matcher(pv, "durable")
     prepared = [durable(c) for c in data]
     facts = [{**d.input, **d.derived} for d in prepared]
     match = matcher.match
+    cp = engine.compiled(pv)
+    validated = [cp.validate(c) for c in data]
+    program = outcome_program_for(cp)
+    outcome = lambda v: program.outcome(v, DAY)  # noqa: E731
 
     hand_t, hand_out = timed(hand, data, args.n)
     durable_t, durable_out = timed(durable, data, args.n)
+    durable_f1_t, _ = timed(durable_f1, data, args.n)
+    durable_cold_t, _ = timed(durable_cold, data, args.n)
     fast_t, fast_out = timed(fast, data, args.n)
     match_t, _ = timed(match, facts, args.n)
+    outcome_t, outcome_out = timed(outcome, validated, args.n)
     wrong = sum(h != d.outcome for h, d in zip(hand_out, durable_out, strict=True))
+    wrong_outcome = sum(o != d.outcome for o, d in zip(outcome_out, durable_out, strict=True))
     differ = sum(a.canonical_json() != b.canonical_json()
                  for a, b in zip(durable_out[:2000], fast_out[:2000], strict=True))
 
     print(f"gravity-matrix npcc-2023, {args.n:,} decisions each, {len(data):,} distinct cases, "
           f"{len(pv.policy.rules)} rules")
     floor = report("hand-written Python (outcome only)", hand_t, None)
-    report("durable-rules, full decision", durable_t, floor)
+    with_cf = report("durable-rules, full decision", durable_t, floor)
+    without_cf = report("  same, format 1 (no counterfactuals)", durable_f1_t, floor)
+    cold = report("  same, counterfactual memo empty", durable_cold_t, floor)
     report("fast evaluator, full decision", fast_t, floor)
     report("durable-rules rule matching only", match_t, floor)
-    print(f"outcome mismatches hand vs durable: {wrong}; durable vs fast byte differences "
-          f"(first 2,000): {differ}")
+    report("outcome compiler (outcome only)", outcome_t, floor)
+    print(f"counterfactuals cost {100 * (with_cf / without_cf - 1):+.0f}% on the durable p50 "
+          f"({100 * (cold / without_cf - 1):+.0f}% with their memo empty every time); "
+          f"{sum(len(d.counterfactuals) for d in durable_out[:2000]) / 2000:.1f} per decision")
+    print(f"outcome mismatches hand vs durable: {wrong}; outcome compiler vs durable: "
+          f"{wrong_outcome}; durable vs fast byte differences (first 2,000): {differ}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ import pytest
 
 from decision_engine.audit import open_store
 from tests.api.conftest import example_body
+from tests.api.processes import free_port, healthy
 
 CLI = Path(sys.executable).parent / "decision-engine"
 PG_ENV = "DECISION_ENGINE_TEST_POSTGRES_URL"
@@ -44,25 +44,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 class Node:
     """One ``decision-engine serve`` process group on its own port."""
 
     def __init__(self, url: str, name: str) -> None:
-        self.url, self.name, self.port = url, name, _free_port()
+        self.url, self.name, self.port = url, name, free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def spawn(self) -> None:
@@ -78,7 +64,7 @@ class Node:
             self.spawn()
         assert self.proc is not None
         deadline = time.monotonic() + 60
-        while not _healthy(self.port):
+        while not healthy(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"node {self.name} did not come up "
                                      f"(exit {self.proc.poll()})")

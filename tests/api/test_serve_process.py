@@ -16,12 +16,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.api.processes import free_port, healthy
 
 CLI = Path(sys.executable).parent / "decision-engine"
 BODY_TIMEOUT_S = 1.0
@@ -29,20 +30,6 @@ CUT_OFF_BOUND_S = BODY_TIMEOUT_S + 9.0
 """The slow body must be answered and closed well inside this (it was minutes)."""
 EXIT_BOUND_S = 20.0
 """Workers must be gone, and the port free, within this after the master dies."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 @contextmanager
@@ -56,7 +43,7 @@ def serving(tmp: Path, port: int, workers: int = 1) -> Iterator[subprocess.Popen
         start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(port):
+        while not healthy(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"serve did not come up (exit {proc.poll()})")
             time.sleep(0.2)
@@ -101,7 +88,7 @@ pytestmark = [
 
 
 def test_slow_body_is_cut_off_with_408(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with serving(tmp_path, port), socket.create_connection(("127.0.0.1", port),
                                                           timeout=30) as sock:
         start = time.monotonic()
@@ -123,7 +110,7 @@ def test_slow_body_is_cut_off_with_408(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_killing_the_master_stops_its_workers_and_a_restart_works(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with serving(tmp_path, port, workers=2) as master:
         deadline = time.monotonic() + 30
         while len(workers := [p for p in _children(master.pid) if _alive(p)]) < 2:
@@ -132,9 +119,9 @@ def test_killing_the_master_stops_its_workers_and_a_restart_works(tmp_path: Path
         os.kill(master.pid, signal.SIGKILL)
         master.wait()
         deadline = time.monotonic() + EXIT_BOUND_S
-        while any(_alive(p) for p in workers) or _healthy(port):
+        while any(_alive(p) for p in workers) or healthy(port):
             assert time.monotonic() < deadline, \
                 f"orphaned workers still running: {[p for p in workers if _alive(p)]}"
             time.sleep(0.2)
     with serving(tmp_path, port, workers=1):  # restart on the same port
-        assert _healthy(port)
+        assert healthy(port)

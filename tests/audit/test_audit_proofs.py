@@ -95,6 +95,20 @@ def test_every_record_proves_inclusion_against_a_signed_head(
     assert store.verify().ok
 
 
+def _rechain(rows: list[tuple[object, ...]], seq: int) -> list[dict[str, object]]:
+    """*rows* (from record *seq* on) with record *seq* altered and every hash redone."""
+    out = []
+    prev = rows[0][COLUMNS.index("prev_hash")]
+    for row in rows:
+        columns = dict(zip(COLUMNS, row, strict=True))
+        if columns["seq"] == seq:
+            columns["actor_id"] = "someone-else"
+        columns["prev_hash"] = prev
+        columns["hash"] = prev = record_hash(columns)
+        out.append(columns)
+    return out
+
+
 def _rewrite(url: str, seq: int) -> None:
     """An attacker with database access (not the signing key) changes record *seq*,
     re-chains every later record, rebuilds the Merkle nodes and drops the stored heads."""
@@ -103,28 +117,15 @@ def _rewrite(url: str, seq: int) -> None:
         raw.disable_triggers()
         rows = raw.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_records "
                            "WHERE seq >= ? ORDER BY seq", (seq,))
-        prev = rows[0][COLUMNS.index("prev_hash")]
-        for row in rows:
-            columns = dict(zip(COLUMNS, row, strict=True))
-            if columns["seq"] == seq:
-                columns["actor_id"] = "someone-else"
-            columns["prev_hash"] = prev
-            columns["hash"] = record_hash(columns)
+        rechained = _rechain(rows, seq)
+        for columns in rechained:  # fresh values first: the unique constraints hold
             raw.execute("UPDATE audit_records SET actor_id = ?, prev_hash = ?, hash = ? "
                         "WHERE seq = ?", (columns["actor_id"], "tmp-" + columns["hash"],
                                           "tmp-" + columns["hash"] + "-h", columns["seq"]))
-            prev = columns["hash"]
-        # second pass: final values (the unique constraints saw only fresh values above)
-        prev = rows[0][COLUMNS.index("prev_hash")]
-        for row in rows:
-            columns = dict(zip(COLUMNS, row, strict=True))
-            if columns["seq"] == seq:
-                columns["actor_id"] = "someone-else"
-            columns["prev_hash"] = prev
-            columns["hash"] = record_hash(columns)
+        for columns in rechained:
             raw.execute("UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?",
                         (columns["prev_hash"], columns["hash"], columns["seq"]))
-            prev = columns["hash"]
+        prev = rechained[-1]["hash"]
         raw.execute("UPDATE chain_head SET hash = ? WHERE id = 1", (prev,))
         raw.execute("DELETE FROM merkle_nodes")
         raw.execute("DELETE FROM tree_heads")

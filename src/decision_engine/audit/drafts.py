@@ -8,6 +8,7 @@ the chain-head lock only assigns ``seq``, ``prev_hash`` and ``hash``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from decision_engine.audit.canonical import (
 from decision_engine.audit.errors import AuditValidationError
 from decision_engine.audit.records import DecisionLike, SubjectLike
 from decision_engine.audit.validation import checked_text, utc_now
-from decision_engine.engine.decision import Decision, canonical_bytes
+from decision_engine.engine.decision import ENGINE_VERSION, Decision, canonical_bytes
 
 
 def subject_digest(salt: str, case_reference: str, date_of_birth: str | None,
@@ -91,9 +92,11 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
     """Validate and encode *entry* (canonical JSON, subject digest) without the
     database; raises :class:`AuditValidationError` for a bad entry."""
     fields = parse_decision(entry.decision)
+    detail = {"decision_format": decision_format(entry.decision),
+              "engine_version": ENGINE_VERSION}
     draft = Draft(kind="decision", service_area=checked_text("service_area", entry.service_area),
                   actor_role=checked_text("actor_role", entry.actor_role),
-                  actor_id=checked_text("actor_id", entry.actor_id), detail={}, **fields)
+                  actor_id=checked_text("actor_id", entry.actor_id), detail=detail, **fields)
     subject = entry.subject
     if subject is None:
         return PreparedDecision(draft, None)
@@ -105,6 +108,29 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
     draft.subject_digest = subject_digest(salt, case_reference, dob, monitoring)
     return PreparedDecision(draft, (draft.pseudonym, salt, case_reference, dob,
                                     canonical_fast(monitoring).decode("utf-8"), utc_now()))
+
+
+def decision_format(decision: DecisionLike) -> int:
+    """The decision format *decision* is written in: its ``format``, else 1 (format 1
+    predates the number)."""
+    if type(decision) is Decision:
+        return decision.format
+    value = json.loads(decision.canonical_json()).get("format", 1)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise AuditValidationError("decision.format", f"{value!r} is not a format number")
+    return value
+
+
+def recorded_format(detail: str | None) -> int:
+    """The decision format a stored decision record was written in (its ``detail``).
+
+    Records from before formats were numbered have ``{}``: they are format 1."""
+    if not detail:
+        return 1
+    value = json.loads(detail).get("decision_format", 1)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise AuditValidationError("detail.decision_format", f"{value!r} is not a format number")
+    return value
 
 
 def parse_decision(decision: DecisionLike) -> dict[str, str]:

@@ -35,6 +35,7 @@ from decision_engine.audit.canonical import canonical
 from decision_engine.audit.config import database_url
 from decision_engine.audit.db import open_database
 from decision_engine.audit.diff import FieldDiff, json_diff
+from decision_engine.audit.drafts import recorded_format
 from decision_engine.audit.records import AccessContext, RecordFilter
 from decision_engine.audit.store import Store
 
@@ -53,10 +54,11 @@ class Replayed(Protocol):
     def as_json(self) -> dict[str, Any]: ...
 
 
-Evaluate = Callable[[str, dict[str, Any], dt.date, str], Replayed]
+Evaluate = Callable[[str, dict[str, Any], dt.date, str, int], Replayed]
+"""``(family, facts, decision date, policy version, decision format) → decision``."""
 
 _ROW_COLUMNS = ("seq", "id", "pseudonym", "family", "policy_version", "decision_date",
-                "outcome", "input", "output")
+                "outcome", "input", "output", "detail")
 _IN_PROCESS_BELOW = 20_000
 """Selections smaller than this are replayed in-process: workers cost ~1 s to start."""
 
@@ -174,17 +176,22 @@ def core_evaluator(policies_root: str | None, engine: EngineKind) -> Evaluate:
 
     registry = _registry(policies_root)
 
-    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> Replayed:
-        return evaluate(family, facts, on, version, registry=registry, engine=engine)
+    def run(family: str, facts: dict[str, Any], on: dt.date, version: str,
+            fmt: int) -> Replayed:
+        return evaluate(family, facts, on, version, registry=registry, engine=engine,
+                        fmt=fmt)
 
     return run
 
 
 def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
                 target_version: str | None) -> ChunkResult:
-    """Replay rows selected in ``_ROW_COLUMNS`` order (pure, so it is easy to test)."""
+    """Replay rows selected in ``_ROW_COLUMNS`` order (pure, so it is easy to test).
+
+    Each decision is re-made in the decision format it was recorded in (its ``detail``
+    says which; records from before formats were numbered are format 1)."""
     result = ChunkResult()
-    for seq, record_id, pseudonym, family, version, day, outcome, facts, output in rows:
+    for seq, record_id, pseudonym, family, version, day, outcome, facts, output, detail in rows:
         result.processed += 1
         result.versions[(family, version)] += 1
         replay_version = target_version or version
@@ -193,7 +200,7 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
                "replay_version": replay_version, "recorded_outcome": outcome}
         try:
             new = evaluate(family, json.loads(facts), dt.date.fromisoformat(day),
-                           replay_version)
+                           replay_version, recorded_format(detail))
         except Exception as exc:  # report every failure, keep going with the rest
             result.errors += 1
             result.items.append(ReplayItem(status="error", replayed_outcome=None,

@@ -6,6 +6,11 @@ is its exact logical negation. durable-rules has no ``not``, so negation is push
 to the comparisons (De Morgan); a negated comparison on an optional fact also holds
 when the fact is absent.
 
+durable-rules misfires on a ``$nex`` (field absent) that is not conjoined with a positive
+test: alone, or as a branch of an ``$or``, it matches whether or not the field is there
+(measured; ``tests/test_condition_semantics.py``). Every ``$nex`` is therefore emitted
+anchored, ``{"$and": [{"__case__": 1}, {"$nex": …}]}``, which it evaluates correctly.
+
 Fact names are prefixed with ``f_`` in durable-rules messages so they cannot collide with
 the engine's own ``sid``/``id`` fields; set members become booleans ``f_<set>__<member>``.
 """
@@ -106,10 +111,10 @@ class DurableCompiler:
         field = durable_field(cond.fact)
         if op == "given":
             present = bool(value) != negate
-            return {"$ex" if present else "$nex": {field: 1}}
+            return {"$ex": {field: 1}} if present else _absent(field)
         if op == "has":  # only members present are sent, as true
             field = durable_field(cond.fact, str(value))
-            return {"$nex": {field: 1}} if negate else {field: True}
+            return _absent(field) if negate else {field: True}
         if negate:
             op = _NEGATE[op]
         if op == "eq":
@@ -123,12 +128,17 @@ class DurableCompiler:
             opts = [{"$neq": {field: v}} for v in value]
             out = opts[0] if len(opts) == 1 else {"$and": opts} if opts else {"$ex": {field: 1}}
         if negate and cond.fact in self.optional:
-            out = {"$or": [{"$nex": {field: 1}}, out]}
+            out = {"$or": [_absent(field), out]}
         return out
 
 
+def _absent(field: str) -> dict[str, Any]:
+    """``field`` is not in the message, in the anchored form durable-rules gets right."""
+    return {"$and": [{"__case__": 1}, {"$nex": {field: 1}}]}
+
+
 _TRUE: dict[str, Any] = {"$ex": {"__case__": 1}}
-_FALSE: dict[str, Any] = {"$nex": {"__case__": 1}}
+_FALSE: dict[str, Any] = _absent("__case__")
 
 
 # --- Python ---------------------------------------------------------------------

@@ -2,18 +2,51 @@
 
 Its canonical JSON (RFC 8785) is what the audit chain hashes and what replay compares,
 so nothing in it may depend on time, process or engine: same inputs + same policy
-version ⇒ the same bytes.
+version + same decision format ⇒ the same bytes.
+
+The *decision format* numbers what a decision contains. A change to the contents (a new
+field) is a new format; the engine keeps writing every older format on request, so a
+decision recorded in format N replays byte for byte in format N forever. Format 1 has no
+``format`` member (it predates the number); later formats carry ``"format": N``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from importlib import metadata
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 M = TypeVar("M", bound=BaseModel)
+
+DECISION_FORMAT = 2
+"""The format new decisions are written in. 2 added ``format`` and ``counterfactuals``."""
+DECISION_FORMATS = (1, 2)
+"""Every format this engine can still write (and so replay)."""
+_LATER_MEMBERS: dict[int, tuple[str, ...]] = {1: ("format", "counterfactuals")}
+"""Members a decision of each format leaves out, because they came later."""
+
+
+def _engine_version() -> str:
+    try:
+        return metadata.version("decision-engine")
+    except metadata.PackageNotFoundError:  # running from a checkout without installing
+        return "unknown"
+
+
+ENGINE_VERSION = _engine_version()
+"""The installed package's version, recorded with every decision in the audit store."""
+
+
+def check_format(fmt: int) -> int:
+    """*fmt* if this engine writes it, else a ValueError saying which formats it writes."""
+    if fmt not in DECISION_FORMATS:
+        raise ValueError(f"decision format {fmt!r} is not one this engine writes "
+                         f"(formats {', '.join(map(str, DECISION_FORMATS))}; engine "
+                         f"{ENGINE_VERSION}); replay it with the engine that recorded it")
+    return fmt
 
 
 def canonical_bytes(data: Any) -> bytes:
@@ -78,7 +111,24 @@ class Provenance(_Frozen):
     source: SourceRef
 
 
+class Counterfactual(_Frozen):
+    """One change to the facts that gives another outcome (decision format 2).
+
+    ``change`` is ``set`` (``value`` is the input's new value), ``add`` or ``remove``
+    (adding or removing any one of the members in ``value``), or ``band`` (the input is a
+    table key; ``current`` and ``value`` are the looked-up columns the outcome reads, e.g.
+    ``{"base_score": 5}`` → ``{"base_score": 4}``)."""
+
+    input: str
+    change: str
+    current: Any
+    value: Any
+    outcome: str
+
+
 class Decision(_Frozen):
+    format: int = Field(default=1, description="Decision format (see DECISION_FORMAT); "
+                        "format 1 decisions carry no `format` member.")
     decision_date: dt.date
     policy: PolicyRef
     input: dict[str, Any]
@@ -93,6 +143,17 @@ class Decision(_Frozen):
     reasons: list[Reason]
     provenance: list[Provenance]
     warnings: list[str]
+    counterfactuals: list[Counterfactual] = Field(
+        default_factory=list, description="Single changes to the facts a panel can act on "
+        "or dispute that would change the recommended outcome (format 2 on).")
+
+    @model_serializer(mode="wrap")
+    def _in_its_format(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave out the members this decision's format predates (byte-identical replay)."""
+        data: dict[str, Any] = handler(self)
+        for name in _LATER_MEMBERS.get(self.format, ()):
+            data.pop(name, None)
+        return data
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -13,7 +13,9 @@ from typing import Any
 
 from decision_engine.compiler.expressions import Context
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
+from decision_engine.engine.counterfactuals import counterfactuals
 from decision_engine.engine.decision import (
+    DECISION_FORMAT,
     Decision,
     Provenance,
     SourceRef,
@@ -42,7 +44,9 @@ def _path(data: Any, path: str) -> Any:
 
 
 def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
-                      matcher: Matcher, consult: Consult | None = None) -> Decision:
+                      matcher: Matcher, consult: Consult | None = None,
+                      fmt: int = DECISION_FORMAT) -> Decision:
+    """The decision in format *fmt* (callers check it: ``decision.check_format``)."""
     policy = cp.policy
     explain = explainer(cp)
     inputs = cp.validate(facts)
@@ -53,6 +57,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
             ctx.lookups.extend((table, key) for key in (
                 chosen if isinstance(chosen, list) else [chosen]))
     consulted, consulted_warnings = _consult(cp, inputs, ctx, on, consult)
+    given = dict(ctx.facts) if fmt >= 2 else None  # inputs and consulted facts
     for name, derive in cp.derived:
         ctx.facts[name] = derive(ctx)
     fired = [cp.rules[i] for i in matcher.match(ctx.facts)]
@@ -82,9 +87,12 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     warnings.extend(w for r in effective if (w := explain.rule_warning[r.index]))
     warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
 
+    found = [] if given is None else counterfactuals(cp).find(given, on, outcome)
+
     # build(): every value here was made by this module from validated data
     return build(
         Decision,
+        format=fmt,
         decision_date=on,
         policy=explain.policy_ref,
         input=inputs,
@@ -99,6 +107,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         reasons=reasons,
         provenance=consulted + provenance,
         warnings=warnings,
+        counterfactuals=found,
     )
 
 

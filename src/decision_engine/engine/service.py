@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from decision_engine.compiler.program import CompiledPolicy, compile_policy
-from decision_engine.engine.decision import Decision
+from decision_engine.engine.decision import DECISION_FORMAT, Decision, check_format
 from decision_engine.engine.evaluation import evaluate_compiled
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
 from decision_engine.errors import InputError
@@ -116,15 +116,19 @@ class Engine:
         return held
 
     def evaluate(self, family: str, facts: Mapping[str, Any], on: dt.date,
-                 version: str | None = None, *, engine: EngineKind = "durable") -> Decision:
+                 version: str | None = None, *, engine: EngineKind = "durable",
+                 fmt: int = DECISION_FORMAT) -> Decision:
+        """The decision in decision format *fmt* (replay asks for the recorded one)."""
+        check_format(fmt)
         pv = self.registry.select(family, on, version)
         cp = self.compiled(pv)
         consult = None
         if cp.policy.consults:
             def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
-                return self.evaluate(other, other_facts, day, engine=engine)
+                # only exposed parts are read; format 1 is the least work to build
+                return self.evaluate(other, other_facts, day, engine=engine, fmt=1)
 
-        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult)
+        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt)
 
     def decide(self, family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,
                version: str | None = None, *, engine: EngineKind = "durable",
@@ -175,8 +179,9 @@ def _engine(registry: Registry | None) -> Engine:
 
 
 def evaluate(family: str, facts: Mapping[str, Any], on: dt.date, version: str | None = None,
-             *, registry: Registry | None = None, engine: EngineKind = "durable") -> Decision:
-    return _engine(registry).evaluate(family, facts, on, version, engine=engine)
+             *, registry: Registry | None = None, engine: EngineKind = "durable",
+             fmt: int = DECISION_FORMAT) -> Decision:
+    return _engine(registry).evaluate(family, facts, on, version, engine=engine, fmt=fmt)
 
 
 def decide(family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,

@@ -301,6 +301,12 @@ class Input(_Strict):
     items: dict[Name, ItemField] | None = Field(default=None, description="list: item fields")
     default: Any = None
     optional: bool = Field(default=False, description="May be absent; test with `given`.")
+    counterfactual: bool | None = Field(
+        default=None,
+        description="A panel can act on or dispute this input, so each decision lists the "
+        "single changes to it that would change the outcome. Unset: yes for bool, enum "
+        "and set inputs, no for numbers, dates and lists.",
+    )
     informs_only: bool = Field(
         default=False,
         description="Recorded and shown, never read by a rule (e.g. previous disposals: "
@@ -373,6 +379,32 @@ class Consult(_Strict):
         "`outcome`, `derived.final_score`, `outcomes.youth_caution.available`.")
 
 
+class Monotone(_Strict):
+    """One step up in ``input`` (one more set member, the next integer, false → true)
+    never gives a less severe outcome (``never_less_severe``) or never a more severe one."""
+
+    input: Name
+    direction: Literal["never_less_severe", "never_more_severe"] = "never_less_severe"
+
+
+class Property(_Strict):
+    """A promise about every case, proved exhaustively by ``decision-engine prove``.
+
+    Either ``then`` must hold in every case where ``when`` holds (conditions may read
+    inputs, derived facts, ``outcome`` and ``indicated``), or ``monotone`` holds in every
+    case where ``when`` holds."""
+
+    id: RuleId
+    description: str = ""
+    when: Condition = Field(default_factory=lambda: Always(always=True))
+    then: Condition | None = None
+    monotone: Monotone | None = None
+    source: Source
+
+    def conditions(self) -> list[Any]:
+        return [c for c in (self.when, self.then) if c is not None]
+
+
 class Policy(_Strict):
     """One version of one policy family: the root of a policy YAML file."""
 
@@ -397,9 +429,12 @@ class Policy(_Strict):
     outputs: dict[Name, Derived] = Field(
         default_factory=dict, description="Expressions evaluated after the outcome is resolved."
     )
+    properties: list[Property] = Field(
+        default_factory=list, description="Promises proved over every case (`decision-engine "
+        "prove`); for approved versions they live in `<version>.properties.yaml` beside it.")
 
 
 for _model in (AllOf, AnyOf, Not, Lookup, Clamp, IfThen, CountItems, SelectItems, MonthsBefore,
                ExprAdd, ExprSub, ExprMin, ExprMax, ExprLookup, ExprClamp, ExprIf, ExprCount,
-               ExprSelect, ExprMonthsBefore, ExprCondition, Derived, Rule, Policy):
+               ExprSelect, ExprMonthsBefore, ExprCondition, Derived, Rule, Property, Policy):
     _model.model_rebuild()

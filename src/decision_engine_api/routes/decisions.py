@@ -240,11 +240,12 @@ def _outcomes(services: Services, record: AuditRecord) -> list[str]:
 def _replay_one(services: Services, record: AuditRecord, target: str | None) -> DecisionReplay:
     registry = services.registry
 
-    def run(family: str, facts: dict[str, Any], on: dt.date, version: str) -> Decision:
-        return evaluate(family, facts, on, version, registry=registry)
+    def run(family: str, facts: dict[str, Any], on: dt.date, version: str,
+            fmt: int) -> Decision:
+        return evaluate(family, facts, on, version, registry=registry, fmt=fmt)
 
     row = (record.seq, record.id, record.pseudonym, record.family, record.policy_version,
-           record.decision_date, record.outcome, record.input, record.output)
+           record.decision_date, record.outcome, record.input, record.output, record.detail)
     result = replay_rows([row], run, target)
     item = result.items[0] if result.items else None
     replayed = next(iter(result.transitions))[2] if result.transitions else None

@@ -1,0 +1,280 @@
+"""Counterfactuals: the single changes to a case's facts that would change its outcome.
+
+Which inputs a panel can act on or dispute comes from the policy, not from this module:
+an input's ``counterfactual`` setting, or by default its kind — a yes/no fact (an
+admission's evidence, consent), a choice among values (admission), a set (each factor
+added or removed). Numbers, dates and lists (age, months, offence histories) are facts,
+not choices, unless a policy says otherwise. Inputs the outcome cannot depend on (read
+by no rule that indicates or blocks, ``informs_only``) or that only reach it through a
+consulted family are left out.
+
+An input that is only a key into a table (the offence) changes by *band*: the distinct
+combinations of the table columns the outcome reads (the offence's base score), each
+tried through one row that has it, and described by those columns, never as a specific
+row. A set read only through its size (the factor counts) is tried once per direction:
+adding any one absent member, removing any one present member.
+
+Every candidate is evaluated with the outcome compiler; one changes nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from decision_engine.compiler.conditions import python_predicate
+from decision_engine.compiler.outcome import (
+    lookup_columns,
+    outcome_program_for,
+    outcome_reads,
+)
+from decision_engine.compiler.program import CompiledPolicy
+from decision_engine.engine.decision import Counterfactual, build
+from decision_engine.policy import model as m
+
+
+@dataclass(frozen=True)
+class _Plan:
+    name: str
+    kind: str  # "bool" | "values" | "band" | "count" | "members"
+    domain: tuple[Any, ...] = ()
+    columns: tuple[str, ...] = ()
+    bands: tuple[tuple[tuple[Any, ...], str], ...] = ()
+    """(column values, a row key that has them), in table order."""
+    rows: Mapping[str, Mapping[str, Any]] | None = None
+    classes: Mapping[Any, tuple[bool, ...]] = field(default_factory=dict)
+    """values: each value's results on every comparison the outcome makes with the input,
+    when those are all against constants; values with equal results are interchangeable."""
+
+
+def _domain(policy: m.Policy, inp: m.Input) -> tuple[str, ...]:
+    return tuple(policy.tables[inp.from_table].rows) if inp.from_table else tuple(inp.values
+                                                                                  or ())
+
+
+def plans(policy: m.Policy) -> list[_Plan]:
+    """What to try for each input a panel can act on, worked out once per version."""
+    need = outcome_reads(policy)
+    passed = {f for c in policy.consults.values() for f in c.pass_facts}
+    out: list[_Plan] = []
+    for name, inp in policy.inputs.items():
+        actionable = (inp.counterfactual if inp.counterfactual is not None
+                      else inp.type in ("bool", "enum", "set"))
+        if not actionable or inp.informs_only or name in passed or name not in need:
+            continue
+        how = need[name]
+        if inp.type == "bool":
+            out.append(_Plan(name, "bool"))
+        elif inp.type == "enum" and inp.from_table and how == {"key"}:
+            columns = tuple(lookup_columns(policy, name, set(need)))
+            rows = policy.tables[inp.from_table].rows
+            bands: dict[tuple[Any, ...], str] = {}
+            for key, row in rows.items():
+                bands.setdefault(tuple(row[c] for c in columns), key)
+            out.append(_Plan(name, "band", columns=columns, bands=tuple(bands.items()),
+                             rows=rows))
+        elif inp.type == "enum":
+            domain = _domain(policy, inp)
+            out.append(_Plan(name, "values", domain=domain,
+                             classes=_classes(policy, name, domain) if how == {"value"} else {}))
+        elif inp.type == "set":
+            out.append(_Plan(name, "count" if how == {"count"} else "members",
+                             domain=_domain(policy, inp)))
+        elif inp.type == "int" and inp.min is not None and inp.max is not None:
+            out.append(_Plan(name, "values", domain=tuple(range(inp.min, inp.max + 1))))
+    return out
+
+
+def _classes(policy: m.Policy, name: str, domain: tuple[Any, ...],
+             ) -> dict[Any, tuple[bool, ...]]:
+    """Each value's results on the comparisons the outcome makes with input *name*, or
+    nothing when any of them is not a plain comparison with a constant."""
+    tests: list[m.Compare] = []
+    need = outcome_reads(policy)
+    roots: list[Any] = [r.when for r in policy.rules if r.applies_if_outcome is None
+                        and (r.indicate is not None or r.block)]
+    roots += [d.expr for n, d in policy.derived.items() if n in need]
+
+    def walk(e: Any) -> bool:
+        if isinstance(e, m.FactRef):
+            return e.fact != name  # read as a value (copied, looked up): no classes
+        if isinstance(e, m.Compare):
+            _, other = e.operator()
+            if isinstance(other, m.FactRef) and other.fact == name:
+                return False
+            if e.fact == name:
+                op, value = e.operator()
+                if op not in ("eq", "ne", "in", "not_in") or isinstance(
+                        value, m.FactRef | m.ParamRef):
+                    return False
+                tests.append(e)
+            return True
+        if isinstance(e, m.ExprLookup) and isinstance(e.lookup.key, m.FactRef) and (
+                e.lookup.key.fact == name):
+            return False
+        if isinstance(e, BaseModel):
+            return all(walk(v) for v in e.__dict__.values())
+        if isinstance(e, list):
+            return all(walk(v) for v in e)
+        return True
+
+    if not all(walk(root) for root in roots):
+        return {}
+    checks = [python_predicate(t, policy.parameters) for t in tests]
+    return {v: tuple(c({name: v}) for c in checks) for v in domain}
+
+
+_MEMO_SIZE = 4096
+"""Distinct reduced cases remembered per version (the gravity matrix has ~4,000)."""
+
+Entry = tuple[int, str, Any, str]
+"""(plan index, change, what was tried, outcome it gives)."""
+
+
+class Counterfactuals:
+    """Per compiled version: the plans, the outcome program they run on, and a memo.
+
+    The memo is keyed by the case *reduced* to what the outcome can tell apart: a
+    count-only set by its size, a table key by its band, an enum read only through
+    comparisons with constants by its results on them, everything else the outcome
+    reads by its value (and the date when a derived fact reads it). Cases with the same
+    key give the same outcome under every change tried here, so the search runs once per
+    reduced case; the descriptions are always built from the case's own values.
+    """
+
+    def __init__(self, cp: CompiledPolicy) -> None:
+        self.plans = plans(cp.policy)
+        self.run: Callable[[Mapping[str, Any], str, dt.date, str, Any], str] = (
+            outcome_program_for(cp)._outcome_with)
+        need = outcome_reads(cp.policy)
+        planned = {p.name for p in self.plans}
+        given = set(cp.policy.inputs) | {f for c in cp.policy.consults.values()
+                                          for f in c.expose}
+        self.others = tuple(sorted(n for n in given if n in need and n not in planned))
+        self.dated = "decision_date" in need
+        self.memo: dict[tuple[Any, ...], list[Entry]] = {}
+        self.described: dict[tuple[Entry, Any], Counterfactual] = {}
+
+    def key(self, facts: Mapping[str, Any], on: dt.date, outcome: str) -> tuple[Any, ...]:
+        parts: list[Any] = [outcome, on if self.dated else None]
+        for p in self.plans:
+            current = facts.get(p.name)
+            if p.kind == "values":
+                parts.append(p.classes.get(current, current) if p.classes else current)
+            elif p.kind == "band":
+                parts.append(None if current is None or p.rows is None else
+                             tuple(p.rows[current][c] for c in p.columns))
+            elif p.kind == "count":
+                parts.append(len(current or ()))
+            elif p.kind == "members":
+                parts.append(tuple(current or ()))
+            else:
+                parts.append(current)
+        for name in self.others:
+            value = facts.get(name)
+            parts.append(repr(value) if isinstance(value, list | dict) else value)
+        return tuple(parts)
+
+    def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
+             ) -> list[Counterfactual]:
+        """Each single change to *facts* (validated inputs and consulted facts) that
+        gives another outcome than *outcome*, with the outcome it gives."""
+        key = self.key(facts, on, outcome)
+        entries = self.memo.get(key)
+        if entries is None:
+            entries = self.search(facts, on, outcome)
+            if len(self.memo) >= _MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = entries
+        out = []
+        described = self.described
+        for entry in entries:
+            current = facts.get(self.plans[entry[0]].name)
+            held = described.get((entry, tuple(current) if isinstance(current, list)
+                                  else current))
+            if held is None:
+                held = self.describe(current, entry)
+                if len(described) >= _MEMO_SIZE:
+                    described.clear()
+                described[(entry, tuple(current) if isinstance(current, list)
+                           else current)] = held
+            out.append(held)
+        return out
+
+    def describe(self, current: Any, entry: Entry) -> Counterfactual:
+        """An entry in words-as-data, from the changed input's own current value (a
+        decision shares these immutable objects, as it shares reasons' sources)."""
+        index, change, tried, other = entry
+        p = self.plans[index]
+        value: Any = tried
+        if p.kind == "band":
+            assert p.rows is not None
+            row = p.rows[str(current)]
+            current = {c: row[c] for c in p.columns}
+            value = dict(zip(p.columns, tried, strict=True))
+        elif p.kind == "count":
+            current = list(current or ())
+            value = (current if change == "remove"
+                     else [v for v in p.domain if v not in current])
+        elif p.kind == "members":
+            current = list(current or ())
+            value = [tried]
+        return build(Counterfactual, input=p.name, change=change, current=current,
+                     value=value, outcome=other)
+
+    def search(self, facts: Mapping[str, Any], on: dt.date, outcome: str) -> list[Entry]:
+        """Try every single change; keep those that give another outcome."""
+        day = on.isoformat()
+        run = self.run
+        found: list[Entry] = []
+        for index, p in enumerate(self.plans):
+            name = p.name
+            current = facts.get(name)
+
+            def attempt(change: str, tried: Any, value: Any) -> None:
+                other = run(facts, day, on, name, value)  # noqa: B023 (called at once)
+                if other != outcome:
+                    found.append((index, change, tried, other))  # noqa: B023
+
+            if p.kind == "bool":
+                for v in ((True, False) if current is None else (not current,)):
+                    attempt("set", v, v)
+            elif p.kind == "values":
+                mine = p.classes.get(current)
+                for v in p.domain:
+                    if v != current and (mine is None or p.classes[v] != mine):
+                        attempt("set", v, v)  # (equal classes are read alike)
+            elif p.kind == "band":
+                if current is None or p.rows is None:
+                    continue
+                mine = tuple(p.rows[current][c] for c in p.columns)
+                for band, row_key in p.bands:
+                    if band != mine:
+                        attempt("band", band, row_key)
+            else:
+                present = list(current or ())
+                absent = [v for v in p.domain if v not in present]
+                if p.kind == "count":
+                    if absent:
+                        attempt("add", None, [*present, absent[0]])
+                    if present:
+                        attempt("remove", None, present[1:])
+                else:
+                    for v in p.domain:
+                        if v in present:
+                            attempt("remove", v, [x for x in present if x != v])
+                        else:
+                            attempt("add", v, sorted([*present, v]))
+        return found
+
+
+def counterfactuals(cp: CompiledPolicy) -> Counterfactuals:
+    held = cp.memo.get("counterfactuals")
+    if held is None:
+        held = cp.memo["counterfactuals"] = Counterfactuals(cp)
+    assert isinstance(held, Counterfactuals)
+    return held

@@ -1,0 +1,138 @@
+"""Counterfactuals on every decision: each one listed is right (the change really gives
+that outcome, through the full engine), and none is missing (every single change to an
+actionable input that changes the outcome is listed), on every version of every family."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from decision_engine.engine import Decision
+from decision_engine.engine.counterfactuals import plans
+from decision_engine.engine.decision import DECISION_FORMAT
+from decision_engine.errors import InputError
+from tests.test_outcome_compiler import ENGINE, REGISTRY, VERSIONS, cases
+
+
+def _outcome(family: str, version: str, facts: dict[str, Any], on: dt.date) -> str:
+    return ENGINE.evaluate(family, facts, on, version, engine="fast", fmt=1).outcome
+
+
+def _changes(d: Decision) -> dict[tuple[str, str, str], str]:
+    """(input, change, one value as JSON) → outcome, one entry per single change."""
+    out: dict[tuple[str, str, str], str] = {}
+    for c in d.counterfactuals:
+        values = c.value if c.change in ("add", "remove") else [c.value]
+        for v in values:
+            key = (c.input, c.change, json.dumps(v, sort_keys=True))
+            assert key not in out, f"listed twice: {key}"
+            out[key] = c.outcome
+    return out
+
+
+@pytest.mark.parametrize(("family", "version"), VERSIONS)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_counterfactuals_are_exactly_the_single_changes_that_change_the_outcome(
+        family: str, version: str, data: st.DataObject) -> None:
+    pv = REGISTRY.get(family, version)
+    facts, on = data.draw(cases(pv))
+    try:
+        d = ENGINE.evaluate(family, facts, on, version)
+    except InputError:
+        return
+    assert d.format == DECISION_FORMAT == 2
+    assert all(c.outcome != d.outcome for c in d.counterfactuals)
+    listed = _changes(d)
+    policy = pv.policy
+    inputs = dict(d.input)
+    brute: dict[tuple[str, str, str], str] = {}
+    for p in plans(policy):
+        inp = policy.inputs[p.name]
+        current = inputs.get(p.name)
+        if p.kind == "band":
+            assert inp.from_table is not None
+            rows = policy.tables[inp.from_table].rows
+            mine = {c: rows[current][c] for c in p.columns}
+            for key, row in rows.items():
+                band = {c: row[c] for c in p.columns}
+                if band == mine:
+                    continue
+                got = _outcome(family, version, {**inputs, p.name: key}, on)
+                k = (p.name, "band", json.dumps(band, sort_keys=True))
+                if got != d.outcome:
+                    assert brute.setdefault(k, got) == got, f"band {band} is not one outcome"
+        elif p.kind in ("count", "members"):
+            present = list(current or [])
+            for member in p.domain:
+                change = "remove" if member in present else "add"
+                changed = ([x for x in present if x != member] if change == "remove"
+                           else [*present, member])
+                got = _outcome(family, version, {**inputs, p.name: changed}, on)
+                if got != d.outcome:
+                    brute[(p.name, change, json.dumps(member))] = got
+        else:
+            values = [True, False] if p.kind == "bool" else list(p.domain)
+            for value in values:
+                if value == current:
+                    continue
+                got = _outcome(family, version, {**inputs, p.name: value}, on)
+                if got != d.outcome:
+                    brute[(p.name, "set", json.dumps(value))] = got
+    assert listed == brute
+
+
+def test_the_gravity_matrix_hinges_on_what_a_panel_can_act_on() -> None:
+    facts = {"offence": "robbery", "age": 15, "sufficient_evidence": True,
+             "admission": "no_comment", "mitigating": ["minor_role_or_exploited"]}
+    d = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1))
+    assert d.outcome == "community_resolution"
+    got = {(c.input, c.change): (c.current, c.value, c.outcome) for c in d.counterfactuals}
+    assert got[("admission", "set")] == ("no_comment", "admitted", "youth_caution")
+    assert got[("sufficient_evidence", "set")] == (True, False, "no_further_action")
+    assert got[("mitigating", "remove")] == (["minor_role_or_exploited"],
+                                             ["minor_role_or_exploited"], "charge")
+    assert got[("aggravating", "add")][2] == "charge"
+    assert len(got[("aggravating", "add")][1]) == 9  # any one of the nine factors
+    bands = [c for c in d.counterfactuals if c.change == "band"]
+    assert {json.dumps(c.value) for c in bands} == {'{"base_score": 2}', '{"base_score": 1}'}
+    assert all(c.current == {"base_score": 5} for c in bands)  # a band, never an offence
+    # age and previous disposals are facts, not choices; informs_only is never a hinge
+    assert not {c.input for c in d.counterfactuals} & {"age", "previous_disposals"}
+
+
+def test_every_family_gets_counterfactuals() -> None:
+    for family in REGISTRY.families():
+        for pv in REGISTRY.versions(family):
+            assert plans(pv.policy), f"{family} {pv.version}: nothing a panel can act on"
+
+
+def test_explain_shows_what_the_outcome_hinges_on() -> None:
+    from decision_engine.cli.render import explain_text
+
+    facts = {"offence": "robbery", "age": 15, "sufficient_evidence": True,
+             "admission": "no_comment", "mitigating": ["minor_role_or_exploited"]}
+    text = explain_text(ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1)))
+    hinge = text.split("The outcome hinges on:\n", 1)[1]
+    assert "  admission no_comment -> admitted: youth caution\n" in hinge
+    assert "  offence in another band (base_score 5 -> base_score 1): no further action" in hinge
+    assert "  removing minor_role_or_exploited from mitigating: charge" in hinge
+
+
+def test_format_1_has_no_counterfactuals_and_format_2_bytes_carry_them() -> None:
+    facts = {"offence": "theft_from_shop", "age": 13, "sufficient_evidence": True,
+             "admission": "admitted"}
+    two = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1))
+    one = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1), fmt=1)
+    data = json.loads(two.canonical_json())
+    assert data["format"] == 2 and data["counterfactuals"] == [
+        c.model_dump(mode="json") for c in two.counterfactuals] != []
+    old = json.loads(one.canonical_json())
+    assert "format" not in old and "counterfactuals" not in old
+    del data["format"], data["counterfactuals"]
+    assert data == old
