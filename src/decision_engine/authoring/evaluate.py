@@ -14,7 +14,7 @@ from typing import Any
 
 from decision_engine.compiler.expressions import Context
 from decision_engine.compiler.program import CompiledPolicy, compile_policy
-from decision_engine.engine.evaluation import _indicated, _resolve
+from decision_engine.engine.evaluation import resolve_fired
 from decision_engine.policy import model as m
 
 
@@ -51,15 +51,8 @@ def evaluate(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date) -> Resul
     for name, derive in cp.derived:
         ctx.facts[name] = derive(ctx)
     fired = [r for r in cp.rules if r.predicate(ctx.facts)]
-    immediate = [r for r in fired if r.rule.applies_if_outcome is None]
-    indicated = _indicated(policy, immediate)
-    blocked_by: dict[str, list[str]] = {o: [] for o in policy.outcomes}
-    for r in immediate:
-        for o in r.rule.block:
-            blocked_by[o].append(r.rule.id)
-    outcome = _resolve(policy, indicated, blocked_by)
-    effective = tuple(r.index for r in fired if r.rule.applies_if_outcome is None
-                      or outcome in r.rule.applies_if_outcome)
+    indicated, blocked_by, outcome, in_effect = resolve_fired(policy, fired)
+    effective = tuple(r.index for r in in_effect)
     ctx.facts["outcome"] = outcome
     ctx.facts["indicated"] = indicated
     return Result(outcome=outcome, indicated=indicated, fired=tuple(r.index for r in fired),
