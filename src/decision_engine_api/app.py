@@ -11,16 +11,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 
 from decision_engine.policy.registry import Registry
 from decision_engine_api import problems
-from decision_engine_api.auth import BEARER_SCHEME
+from decision_engine_api.auth import BEARER_SCHEME, SignInRequired
 from decision_engine_api.examples import case_examples
 from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
-from decision_engine_api.routes import decisions, exports, health, index, policies, replays
+from decision_engine_api.pages import audit, cases, render, signin
+from decision_engine_api.pages import policies as policy_pages
+from decision_engine_api.routes import (
+    decisions,
+    docs,
+    exports,
+    health,
+    index,
+    policies,
+    replays,
+)
 from decision_engine_api.services import Services
 from decision_engine_api.settings import Settings
 
@@ -61,7 +74,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     families = registry.families()
 
     app = FastAPI(title="decision-engine", version="1", description=DESCRIPTION,
-                  lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
+                  lifespan=lifespan, openapi_url="/openapi.json", docs_url=None,
                   redoc_url=None, separate_input_output_schemas=True)
     if services is not None:
         app.state.services = services
@@ -74,8 +87,32 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(replays.router)
     app.include_router(exports.router)
     app.include_router(policies.router)
+    app.include_router(docs.router)
+    _pages(app)
     _problem_content_types(app)
     return app
+
+
+def _pages(app: FastAPI) -> None:
+    """The people's pages, their assets (served here: closed networks) and their
+    answers to a refusal (an HTML page, not problem+json)."""
+    app.mount(docs.SWAGGER_PREFIX, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+              name="swagger-ui")
+    app.mount("/static", StaticFiles(packages=[("decision_engine_api", "static")]),
+              name="static")
+    app.include_router(signin.router)
+    app.include_router(cases.router)
+    app.include_router(audit.router)
+    app.include_router(policy_pages.router)
+
+    async def problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, problems.ProblemError)
+        if render.is_page(request):
+            return render.refused_page(request, exc)
+        return problems.problem_for(request, exc)
+
+    app.add_exception_handler(problems.ProblemError, problem)
+    app.add_exception_handler(SignInRequired, render.sign_in_redirect)
 
 
 def _problem_content_types(app: FastAPI) -> None:

@@ -8,17 +8,24 @@ finalising or replaying a stored one by the decision's family and service area
 (:meth:`Principal.may_see`): a stored decision the credential may not see is answered
 404, as if it did not exist, so neither its existence nor its area leaks.
 ``docs/api.md`` prints this matrix; ``tests/api/test_access.py`` checks every pair.
+
+People using the pages are checked by the same dependency (``require(action,
+page=True)``): the principal comes from their session cookie instead of a key, every
+unsafe request must carry the session's CSRF token, and the matrix, families and
+service areas are the ones above.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Request
 
-from decision_engine_api.credentials import ROLES, Credential, Role
+from decision_engine_api.credentials import ROLES, Role
+from decision_engine_api.people import Session
 from decision_engine_api.problems import ProblemError, field_problem
 from decision_engine_api.services import Services, get_services
 
@@ -64,21 +71,13 @@ operational roles reading their own families' decisions it defaults to case work
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller."""
+    """The authenticated caller: a system's API key or a signed-in person."""
 
-    credential: Credential
-
-    @property
-    def role(self) -> Role:
-        return self.credential.role
-
-    @property
-    def service_area(self) -> str:
-        return self.credential.service_area
-
-    @property
-    def actor_id(self) -> str:
-        return self.credential.actor_id
+    role: Role
+    service_area: str
+    actor_id: str
+    session: Session | None = None
+    """Set for a person signed in to the pages (their CSRF token, their name)."""
 
     def may_create(self, family: str) -> bool:
         return self.role in FAMILY_ROLES.get(family, frozenset())
@@ -127,11 +126,43 @@ def authenticate(services: Services, authorization: str | None) -> Principal:
         raise ProblemError(401, "unauthenticated", "Unauthenticated",
                            "the API key is not valid or has been revoked",
                            headers=_UNAUTHENTICATED)
-    return Principal(credential)
+    return Principal(credential.role, credential.service_area, credential.actor_id)
 
 
-def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """Dependency: an authenticated principal whose role may perform *action*.
+SESSION_COOKIE = "de_session"
+CSRF_FIELD = "csrf_token"
+
+
+class SignInRequired(Exception):
+    """A page was asked for without a live session; answered with a redirect to sign in."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+async def session_principal(services: Services, request: Request) -> Principal:
+    """The person a session cookie proves; unsafe requests must carry its CSRF token."""
+    session = services.people.session(request.cookies.get(SESSION_COOKIE, ""))
+    if session is None:
+        raise SignInRequired(request.url.path)
+    if request.method not in ("GET", "HEAD"):
+        form = await request.form()  # cached by Starlette for the route's Form fields
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf_token):
+            raise ProblemError(403, "csrf", "Form refused",
+                               "the form was sent without its security token (or with an "
+                               "old one); go back, reload the page and send it again")
+    user = session.user
+    principal = Principal(user.role, user.service_area, user.actor_id, session)
+    request.state.principal = principal
+    return principal
+
+
+def require(action: Action, *, page: bool = False
+            ) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency: an authenticated principal whose role may perform *action*: by API
+    key, or with ``page=True`` by session cookie (and CSRF token on unsafe requests).
 
     Async and self-contained on purpose: a sync or nested dependency costs FastAPI a
     thread-pool hop or a resolution step on every request.
@@ -140,7 +171,8 @@ def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def dependency(request: Request) -> Principal:
         services = await get_services(request)
-        principal = authenticate(services, request.headers.get("authorization"))
+        principal = (await session_principal(services, request) if page
+                     else authenticate(services, request.headers.get("authorization")))
         if principal.role not in allowed:
             raise ProblemError(403, "forbidden", "Forbidden",
                                f"the {principal.role} role may not perform {action}")
@@ -153,5 +185,5 @@ def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
                                    "decisions")
         return principal
 
-    dependency.__name__ = f"require_{action.replace('.', '_')}"
+    dependency.__name__ = f"require_{action.replace('.', '_')}{'_page' if page else ''}"
     return dependency

@@ -115,16 +115,12 @@ def _sentence(message: str) -> str:
     return message[:1].lower() + message[1:] if message else "is invalid"
 
 
-def _validation(request: Request, exc: RequestValidationError) -> Response:
-    errors = list(exc.errors())
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return problem_response(400, "malformed-json", "Malformed JSON",
-                                "body: the request body is not valid JSON",
-                                request.url.path, [FieldError(field="body",
-                                                              detail="is not valid JSON")])
+def validation_fields(errors: Sequence[Any], prefix: Sequence[str] = ()) -> list[FieldError]:
+    """Pydantic errors as field errors, in the words every answer uses (the pages show
+    the same ones beside their fields)."""
     fields = []
-    for e in errors[:20]:
-        loc = e.get("loc", ())
+    for e in list(errors)[:20]:
+        loc = (*prefix, *e.get("loc", ()))
         # FastAPI reports the whole body as ("body",) when it is missing or not an object.
         why = _sentence(str(e.get("msg", "is invalid")).removeprefix("Value error, "))
         if e.get("type") == "extra_forbidden":
@@ -132,6 +128,17 @@ def _validation(request: Request, exc: RequestValidationError) -> Response:
         elif e.get("type") == "missing":
             why = "is required"
         fields.append(FieldError(field=_loc(loc), detail=why))
+    return fields
+
+
+def _validation(request: Request, exc: RequestValidationError) -> Response:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(400, "malformed-json", "Malformed JSON",
+                                "body: the request body is not valid JSON",
+                                request.url.path, [FieldError(field="body",
+                                                              detail="is not valid JSON")])
+    fields = validation_fields(errors)
     first = fields[0] if fields else FieldError(field="body", detail="is invalid")
     more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
     return problem_response(422, "invalid-request", "Invalid request",
@@ -157,30 +164,37 @@ def _body_field(request: Request, exc: BodyFieldError) -> Response:
                             request.url.path, [FieldError(field=exc.field, detail=exc.why)])
 
 
-def _problem(request: Request, exc: ProblemError) -> Response:
+def problem_for(request: Request, exc: ProblemError) -> Response:
     return problem_response(exc.status, exc.slug, exc.title, exc.detail, request.url.path,
                             exc.errors, exc.headers)
 
 
-def _input(request: Request, exc: InputError) -> Response:
-    field = f"body.case.{exc.field}"
+def input_problem(exc: InputError) -> ProblemError:
+    """A case the engine refused, as the field problem every answer shows."""
     why = exc.why + exc.date_note('send "decision_date": "{day}" beside "case"')
-    return problem_response(422, "invalid-input", "Invalid input", f"{field}: {why}",
-                            request.url.path, [FieldError(field=field, detail=why)])
+    return field_problem(422, "invalid-input", "Invalid input", f"body.case.{exc.field}", why)
+
+
+def _input(request: Request, exc: InputError) -> Response:
+    return problem_for(request, input_problem(exc))
 
 
 AUDIT_FIELDS = {"justification": "header.X-Justification", "rationale": "body.rationale",
                 "final_outcome": "body.final_outcome"}
 
 
+def audit_problem(exc: AuditValidationError) -> ProblemError:
+    """A request the store refused (a rationale, a justification), as a field problem."""
+    return field_problem(422, "invalid-input", "Invalid input",
+                         AUDIT_FIELDS.get(exc.field, f"body.{exc.field}"), exc.why)
+
+
 def _audit(request: Request, exc: AuditValidationError) -> Response:
-    field = AUDIT_FIELDS.get(exc.field, f"body.{exc.field}")
-    return problem_response(422, "invalid-input", "Invalid input", f"{field}: {exc.why}",
-                            request.url.path, [FieldError(field=field, detail=exc.why)])
+    return problem_for(request, audit_problem(exc))
 
 
 def _missing(request: Request, exc: RecordNotFound) -> Response:
-    return _problem(request, not_found("decision", "path.decision_id"))
+    return problem_for(request, not_found("decision", "path.decision_id"))
 
 
 class CatchAll:
@@ -227,7 +241,7 @@ def install(app: FastAPI) -> None:
     """Route every error through problem details."""
     handlers: list[tuple[type[Exception], Any]] = [
         (RequestValidationError, _validation), (StarletteHTTPException, _http),
-        (BodyFieldError, _body_field), (ProblemError, _problem), (InputError, _input),
+        (BodyFieldError, _body_field), (ProblemError, problem_for), (InputError, _input),
         (AuditValidationError, _audit),
         (RecordNotFound, _missing)]
     for exc_class, handler in handlers:

@@ -21,11 +21,13 @@ CREDENTIAL_CACHE_ENV = "DECISION_ENGINE_CREDENTIAL_CACHE_SECONDS"
 REPLAY_ITEMS_ENV = "DECISION_ENGINE_REPLAY_MAX_ITEMS"
 GROUP_COMMIT_ENV = "DECISION_ENGINE_GROUP_COMMIT"
 BODY_TIMEOUT_ENV = "DECISION_ENGINE_BODY_TIMEOUT_SECONDS"
+SESSION_IDLE_ENV = "DECISION_ENGINE_SESSION_IDLE_MINUTES"
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_CREDENTIAL_CACHE_SECONDS = 5.0
 DEFAULT_REPLAY_MAX_ITEMS = 1000
 DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
+DEFAULT_SESSION_IDLE_MINUTES = 30
 
 
 class SettingsError(DecisionEngineError):
@@ -84,6 +86,8 @@ class Settings:
     """Batch concurrent decision appends into one transaction (one fsync)."""
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     """Longest time a request body may take to arrive (408 and the connection closed)."""
+    session_idle_seconds: float = DEFAULT_SESSION_IDLE_MINUTES * 60.0
+    """A signed-in page session ends after this long without a request."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -98,4 +102,6 @@ class Settings:
             group_commit=_flag(GROUP_COMMIT_ENV, True),
             body_timeout_seconds=_float(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT_SECONDS,
                                         0.1, 3600.0),
+            session_idle_seconds=60.0 * _int(SESSION_IDLE_ENV, DEFAULT_SESSION_IDLE_MINUTES,
+                                             1, 24 * 60),
         )

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 def register(app: typer.Typer) -> None:
     app.command()(render)
+    app.command("test")(run_tests)
+    app.command()(approve)
 
 
 def _registry(root: Path | None = None) -> Registry:
@@ -52,3 +54,81 @@ def render(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def run_tests(
+    family: Annotated[str | None, typer.Argument(help="Policy family (default: all).")] = None,
+    from_examples: Annotated[bool, typer.Option(
+        "--from-examples", help="(Re)write rules/<family>/tests/examples.yaml from what the "
+        "examples under examples/<family>/ decide now, then run the tests.")] = False,
+) -> None:
+    """Run the policy tests under rules/<family>/tests/*.yaml. Exit 0 when all pass, 1
+    when one fails, 2 when a test file or the registry is malformed."""
+    from decision_engine.authoring.policytests import from_examples as snapshot
+    from decision_engine.authoring.policytests import run_family, write_tests
+
+    registry = _registry()
+    try:
+        families = [family] if family else registry.families()
+        for fam in families:
+            registry.family(fam)
+            if from_examples:
+                path = write_tests(registry.root, fam, "examples.yaml", snapshot(registry, fam))
+                typer.echo(f"wrote {path.relative_to(registry.root)}")
+        results = run_family(registry, family)
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    for r in results:
+        typer.echo(r.report())
+    failed = sum(not r.ok for r in results)
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if not results:
+        fail("no policy tests found under rules/*/tests/", 1)
+    if failed:
+        raise typer.Exit(1)
+
+
+def approve(
+    family: Annotated[str, typer.Argument(help="Policy family.")],
+    version: Annotated[str, typer.Argument(help="The draft version to approve.")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (recorded as approved_by).")],
+    on: Annotated[str | None, typer.Option("--on", help="Approval date YYYY-MM-DD "
+                                           "(default today).")] = None,
+    effective_from: Annotated[str | None, typer.Option(
+        "--from", help="In force from (default: the draft's effective_from).")] = None,
+    effective_to: Annotated[str | None, typer.Option(
+        "--to", help="In force until, exclusive (default: open).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run the checks and show the "
+                                          "diff; write nothing.")] = False,
+) -> None:
+    """Check a draft (schema and checker, its policy tests), show its diff against the
+    version it replaces, and only then write status, dates, sha256 and the entry pin into
+    policies.yaml. Exit 1 when a check fails (nothing written), 2 on bad input."""
+    import datetime as dt
+
+    from decision_engine.authoring.approve import ApprovalError, file_diff, gate, write_approval
+    from decision_engine.cli.common import parse_date
+
+    if not by.strip():
+        fail("--by: must name who approves")
+    day = parse_date("--on", on) or dt.date.today()
+    start, end = parse_date("--from", effective_from), parse_date("--to", effective_to)
+    registry = _registry()
+    result = gate(registry.root, family, version)
+    for step in result.steps:
+        typer.echo(f"{'ok  ' if step.ok else 'FAIL'}  {step.name}")
+        for line in step.lines:
+            typer.echo(f"      {line}")
+    if not result.ok:
+        typer.echo(f"not approved: {family} {version} fails the checks above; nothing written")
+        raise typer.Exit(1)
+    typer.echo(file_diff(registry, family, version))
+    if dry_run:
+        typer.echo("dry run: nothing written")
+        return
+    try:
+        entry = write_approval(registry.root, family, version, by, day, start, end)
+    except (ApprovalError, DecisionEngineError) as exc:
+        fail(str(exc))
+    typer.echo(f"approved {family} {version} by {entry.approved_by} on {entry.approved_on}: "
+               f"sha256 {entry.sha256}, entry_sha256 {entry.entry_sha256}")

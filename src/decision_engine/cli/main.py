@@ -226,10 +226,17 @@ def check(
 
 def _mount_optional() -> None:
     """Command groups that live in their own modules."""
-    from decision_engine.cli import authoring, credentials, serve
+    from decision_engine.cli import authoring, credentials, serve, users
+    from decision_engine.cli import diff as diff_cli
+    from decision_engine.cli import lint as lint_cli
+    from decision_engine.cli import prove as prove_cli
     serve.register(app)
     authoring.register(app)
+    lint_cli.register(app)
+    prove_cli.register(app)
+    diff_cli.register(app)
     app.add_typer(credentials.credentials_app, name="credentials")
+    app.add_typer(users.users_app, name="users")
     try:
         from decision_engine.cli.audit import audit_app
     except ImportError:

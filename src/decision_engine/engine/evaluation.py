@@ -62,15 +62,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         ctx.facts[name] = derive(ctx)
     fired = [cp.rules[i] for i in matcher.match(ctx.facts)]
 
-    immediate = [r for r in fired if r.rule.applies_if_outcome is None]
-    indicated = _indicated(policy, immediate)
-    blocked_by: dict[str, list[str]] = {o: [] for o in policy.outcomes}
-    for r in immediate:
-        for o in r.rule.block:
-            blocked_by[o].append(r.rule.id)
-    outcome = _resolve(policy, indicated, blocked_by)
-    effective = [r for r in fired
-                 if r.rule.applies_if_outcome is None or outcome in r.rule.applies_if_outcome]
+    indicated, blocked_by, outcome, effective = resolve_fired(policy, fired)
     outputs, variant, flags = _effects(cp, effective)
 
     if cp.outputs:
@@ -156,6 +148,21 @@ def _effects(cp: CompiledPolicy, effective: list[CompiledRule],
             variant = r.rule.variant
         flags.extend(f for f in r.rule.flag if f not in flags)
     return outputs, variant, flags
+
+
+def resolve_fired(policy: m.Policy, fired: list[CompiledRule],
+                  ) -> tuple[str, dict[str, list[str]], str, list[CompiledRule]]:
+    """The fired rules → (indicated, blocked_by, outcome, rules whose effects count)."""
+    immediate = [r for r in fired if r.rule.applies_if_outcome is None]
+    indicated = _indicated(policy, immediate)
+    blocked_by: dict[str, list[str]] = {o: [] for o in policy.outcomes}
+    for r in immediate:
+        for o in r.rule.block:
+            blocked_by[o].append(r.rule.id)
+    outcome = _resolve(policy, indicated, blocked_by)
+    effective = [r for r in fired
+                 if r.rule.applies_if_outcome is None or outcome in r.rule.applies_if_outcome]
+    return indicated, blocked_by, outcome, effective
 
 
 def _indicated(policy: m.Policy, fired: list[CompiledRule]) -> str:

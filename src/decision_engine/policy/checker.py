@@ -26,6 +26,35 @@ PROTECTED_CHARACTERISTICS = frozenset({
 
 RESERVED_FACTS = frozenset({"outcome", "decision_date"})
 
+# Words that name an ethnic group, a sex or a religion. An enum or set whose values use
+# them is a protected characteristic under another name (``heritage: [black_caribbean,
+# white_british, …]``) and is refused like one. Only whole words of a value count.
+PROTECTED_VALUE_WORDS = frozenset({
+    # ethnic groups (ONS 2021 categories and common spellings)
+    "white", "black", "asian", "mixed", "caribbean", "african", "pakistani", "bangladeshi",
+    "indian", "chinese", "gypsy", "roma", "traveller", "irish", "arab", "latino", "latina",
+    "hispanic", "british", "ethnic", "bame", "bme",
+    # sexes
+    "male", "female", "man", "woman", "men", "women", "boy", "girl", "intersex",
+    "nonbinary", "non_binary",
+    # religions
+    "christian", "muslim", "islam", "islamic", "hindu", "sikh", "buddhist", "jewish", "jew",
+    "catholic", "protestant", "atheist", "agnostic", "rastafarian", "no_religion",
+})
+
+
+def protected_values(values: list[str]) -> list[str]:
+    """Values that name an ethnic group, sex or religion; two or more make the input a
+    proxy for a protected characteristic (one alone is too weak a signal: `irish` can
+    be a place)."""
+    hits = []
+    for value in values:
+        tokens = value.lower().split("_")
+        pairs = {"_".join(tokens[i:i + 2]) for i in range(len(tokens) - 1)}
+        if PROTECTED_VALUE_WORDS & (set(tokens) | pairs):
+            hits.append(value)
+    return hits if len(hits) >= 2 else []
+
 
 def protected_token(name: str) -> str | None:
     """The protected characteristic a name refers to, if any (whole words only)."""
@@ -154,6 +183,12 @@ class _Checker:
         for value in values or []:
             if protected_token(value):
                 self.protected(path, value)
+        proxies = protected_values(list(values or []))
+        if proxies:
+            self.error(path, "protected-characteristic-proxy",
+                       f"input {name!r} has values that name ethnic groups, sexes or religions "
+                       f"({', '.join(proxies[:4])}): it is a protected characteristic under "
+                       "another name; record it under `monitoring`, never as a rule input")
         if inp.type in ("enum", "set") and values is None:
             self.error(path, "no-domain", f"{inp.type} input {name!r} needs `values` or "
                        "`from_table`: every input has a finite declared domain")

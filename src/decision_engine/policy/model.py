@@ -379,6 +379,32 @@ class Consult(_Strict):
         "`outcome`, `derived.final_score`, `outcomes.youth_caution.available`.")
 
 
+class Monotone(_Strict):
+    """One step up in ``input`` (one more set member, the next integer, false → true)
+    never gives a less severe outcome (``never_less_severe``) or never a more severe one."""
+
+    input: Name
+    direction: Literal["never_less_severe", "never_more_severe"] = "never_less_severe"
+
+
+class Property(_Strict):
+    """A promise about every case, proved exhaustively by ``decision-engine prove``.
+
+    Either ``then`` must hold in every case where ``when`` holds (conditions may read
+    inputs, derived facts, ``outcome`` and ``indicated``), or ``monotone`` holds in every
+    case where ``when`` holds."""
+
+    id: RuleId
+    description: str = ""
+    when: Condition = Field(default_factory=lambda: Always(always=True))
+    then: Condition | None = None
+    monotone: Monotone | None = None
+    source: Source
+
+    def conditions(self) -> list[Any]:
+        return [c for c in (self.when, self.then) if c is not None]
+
+
 class Policy(_Strict):
     """One version of one policy family: the root of a policy YAML file."""
 
@@ -403,9 +429,12 @@ class Policy(_Strict):
     outputs: dict[Name, Derived] = Field(
         default_factory=dict, description="Expressions evaluated after the outcome is resolved."
     )
+    properties: list[Property] = Field(
+        default_factory=list, description="Promises proved over every case (`decision-engine "
+        "prove`); for approved versions they live in `<version>.properties.yaml` beside it.")
 
 
 for _model in (AllOf, AnyOf, Not, Lookup, Clamp, IfThen, CountItems, SelectItems, MonthsBefore,
                ExprAdd, ExprSub, ExprMin, ExprMax, ExprLookup, ExprClamp, ExprIf, ExprCount,
-               ExprSelect, ExprMonthsBefore, ExprCondition, Derived, Rule, Policy):
+               ExprSelect, ExprMonthsBefore, ExprCondition, Derived, Rule, Property, Policy):
     _model.model_rebuild()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,9 @@ class VersionEntry(BaseModel):
     approved_by: str | None = None
     approved_on: dt.date | None = None
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    entry_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None, description="Pins this entry's own fields (dates, file, status, "
+        "approval, sha256, and any other field but `note`) once approved: see entry_digest.")
     note: str = ""
 
     def in_force(self, on: dt.date) -> bool:
@@ -70,6 +74,20 @@ class PolicyVersion:
     @property
     def version(self) -> str:
         return self.entry.version
+
+
+_UNPINNED = {"note", "entry_sha256"}
+
+
+def entry_digest(entry: VersionEntry) -> str:
+    """sha256 of the entry's canonical JSON (sorted keys, fields left at their defaults
+    omitted, so a field added to the registry later leaves existing pins valid), without
+    ``note`` (commentary) and the pin itself. Approval writes it; loading recomputes it."""
+    fields = entry.model_dump(mode="json", exclude=_UNPINNED, exclude_defaults=True)
+    fields.update(version=entry.version, file=entry.file, status=entry.status,
+                  effective_from=entry.effective_from.isoformat())
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -175,12 +193,33 @@ class Registry:
         if entry.status == "approved" and not (entry.approved_by and entry.approved_on):
             raise PolicyError(where, "unapproved",
                               f"{family} {entry.version} is approved but names no approved_by/on")
+        Registry._check_pin(family, entry, where)
         policy, text = load_policy_file(path, entry.file)
         if (policy.family, policy.version) != (family, entry.version):
             raise PolicyError(Location(entry.file, 1, 1), "registry-mismatch",
                               f"file declares {policy.family} {policy.version} but policies.yaml "
                               f"registers it as {family} {entry.version}")
         return PolicyVersion(family, entry, policy, actual, path, text)
+
+    @staticmethod
+    def _check_pin(family: str, entry: VersionEntry, where: Location) -> None:
+        """An approved (or retired) entry is as frozen as its file: its dates, file,
+        status and approval are pinned by entry_sha256."""
+        if entry.status == "draft" and entry.entry_sha256 is None:
+            return
+        digest = entry_digest(entry)
+        if entry.entry_sha256 is None:
+            raise PolicyError(where, "missing-entry-hash",
+                              f"{family} {entry.version} is {entry.status} but its registry "
+                              "entry is not pinned (no entry_sha256); `decision-engine approve` "
+                              "writes it")
+        if entry.entry_sha256 != digest:
+            raise PolicyError(where, "entry-hash-mismatch",
+                              f"{family} {entry.version}: this {entry.status} registry entry was "
+                              "edited after approval (its dates, file, status, approval or sha256 "
+                              f"no longer match entry_sha256 {entry.entry_sha256[:12]}…); an "
+                              "approved entry is never edited: register a correction as a new "
+                              "version")
 
     @staticmethod
     def _overlaps(family: str, fam: FamilyEntry, tree: object) -> list[PolicyError]:

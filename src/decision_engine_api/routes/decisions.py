@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Response
 
-from decision_engine.audit import AuditRecord
+from decision_engine.audit import AuditRecord, RecordRef
 from decision_engine.audit.replay import replay_rows
 from decision_engine.engine import Decision, decide, evaluate
 from decision_engine.errors import UnknownPolicyError
@@ -93,25 +93,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
         Async, unlike the other routes: evaluation is ~0.1 ms of CPU under the engine's
         lock, and the wait for the group COMMIT is awaited, so the hot path needs no
         thread-pool hop."""
-        if family not in services.families:
-            raise field_problem(404, "not-found", "Not found", "path.family",
-                                f"no policy family {family!r}; known: "
-                                f"{', '.join(sorted(services.families))}")
-        today = dt.datetime.now(dt.UTC).date()
-        on = body.decision_date or today
-        if on > today + _LATEST_DECISION_DAY:
-            raise field_problem(422, "invalid-request", "Invalid request",
-                                "body.decision_date", "is in the future")
-        try:
-            subject, decision = decide(family, body.case, on, body.policy_version,
-                                       registry=services.registry)
-        except UnknownPolicyError as exc:
-            field = "body.policy_version" if body.policy_version else "body.decision_date"
-            raise field_problem(422, "invalid-input", "Invalid input", field,
-                                str(exc)) from None
-        ref = await services.recorder.record(
-            decision, subject, actor_role=principal.role, actor_id=principal.actor_id,
-            service_area=principal.service_area)
+        ref, decision = await record_decision(services, principal, family, body)
         payload = (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":' + str(ref.seq).encode()
                    + b',"hash":"' + ref.hash.encode() + b'","service_area":'
                    + json.dumps(principal.service_area).encode() + b',"decision":'
@@ -127,25 +109,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
                      x_justification: Justification = None) -> StoredDecision:
         """The decision as recorded, with its final outcome(s). The access is logged in
         the audit chain (actor, time, justification) before anything is returned."""
-        why = principal.justification(x_justification)
-        # Logs the access first; RecordNotFound (→ 404) covers other service areas.
-        record = services.store.read(decision_id, actor_role=principal.role,
-                                     actor_id=principal.actor_id,
-                                     service_area=principal.service_area, justification=why)
-        if record.kind != "decision" or not principal.may_see(record.family,
-                                                               record.service_area):
-            raise not_found("decision", "path.decision_id")
-        finals = [_final(r) for r in services.store.finals_for(decision_id)]
-        return StoredDecision(
-            id=record.id, seq=record.seq, hash=record.hash, recorded_at=record.recorded_at,
-            service_area=record.service_area,
-            recorded_by=Actor(role=record.actor_role, actor_id=record.actor_id),
-            family=str(record.family), policy_version=str(record.policy_version),
-            policy_sha256=str(record.policy_sha256),
-            decision_date=dt.date.fromisoformat(str(record.decision_date)),
-            recommended_outcome=str(record.outcome),
-            decision=Decision.model_validate_json(str(record.output)),
-            final=finals[-1] if finals else None, finals=finals)
+        return read_decision(services, principal, decision_id, x_justification)
 
     @router.post(
         "/{decision_id}/final", status_code=201, response_model=FinalDecision,
@@ -157,19 +121,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
         """The final outcome chosen for a recorded recommendation. A rationale is required
         when it departs from the recommendation or replaces an earlier final outcome; the
         recorded decision itself is never altered."""
-        record = _visible(services, principal, decision_id)
-        outcomes = _outcomes(services, record)
-        if body.final_outcome not in outcomes:
-            raise field_problem(422, "invalid-input", "Invalid input", "body.final_outcome",
-                                f"is not an outcome of {record.family} "
-                                f"{record.policy_version}; expected one of "
-                                f"{', '.join(outcomes)}")
-        ref = services.store.append_final(
-            decision_id, body.final_outcome, body.rationale, actor_role=principal.role,
-            actor_id=principal.actor_id, service_area=principal.service_area)
-        stored = services.store.get(ref.id, principal.service_area)
-        assert stored is not None
-        return _final(stored)
+        return record_final_outcome(services, principal, decision_id, body)
 
     @router.post(
         "/{decision_id}/replay", response_model=DecisionReplay,
@@ -183,24 +135,97 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
         """Reproduce the decision under its recorded version (it must be byte-identical)
         or evaluate it under ``target_version`` to see what that version would decide.
         Logged as a replay access before the decision is read."""
-        why = principal.justification(x_justification)
-        target = body.target_version if body else None
-        services.store.log_access(
-            actor_role=principal.role, actor_id=principal.actor_id,
-            service_area=principal.service_area, justification=why, action="replay",
-            record_ids=[decision_id],
-            query={"mode": "impact" if target else "reproduce",
-                   **({"target_version": target} if target else {})})
-        record = _visible(services, principal, decision_id)
-        if target is not None:
-            try:
-                services.registry.get(str(record.family), target)
-            except UnknownPolicyError as exc:
-                raise field_problem(422, "invalid-input", "Invalid input",
-                                    "body.target_version", str(exc)) from None
-        return _replay_one(services, record, target)
+        return replay_decision_as(services, principal, decision_id,
+                                  body.target_version if body else None, x_justification)
 
     return router
+
+
+async def record_decision(services: Services, principal: Principal, family: str,
+                          body: DecisionCreate) -> tuple[RecordRef, Decision]:
+    """Evaluate *body* and record it (the API's POST and the pages' case form)."""
+    if family not in services.families:
+        raise field_problem(404, "not-found", "Not found", "path.family",
+                            f"no policy family {family!r}; known: "
+                            f"{', '.join(sorted(services.families))}")
+    today = dt.datetime.now(dt.UTC).date()
+    on = body.decision_date or today
+    if on > today + _LATEST_DECISION_DAY:
+        raise field_problem(422, "invalid-request", "Invalid request",
+                            "body.decision_date", "is in the future")
+    try:
+        subject, decision = decide(family, body.case, on, body.policy_version,
+                                   registry=services.registry)
+    except UnknownPolicyError as exc:
+        field = "body.policy_version" if body.policy_version else "body.decision_date"
+        raise field_problem(422, "invalid-input", "Invalid input", field,
+                            str(exc)) from None
+    ref = await services.recorder.record(
+        decision, subject, actor_role=principal.role, actor_id=principal.actor_id,
+        service_area=principal.service_area)
+    return ref, decision
+
+
+def read_decision(services: Services, principal: Principal, decision_id: str,
+                  justification: str | None) -> StoredDecision:
+    """A stored decision with its finals; the read is logged first."""
+    why = principal.justification(justification)
+    # Logs the access first; RecordNotFound (→ 404) covers other service areas.
+    record = services.store.read(decision_id, actor_role=principal.role,
+                                 actor_id=principal.actor_id,
+                                 service_area=principal.service_area, justification=why)
+    if record.kind != "decision" or not principal.may_see(record.family,
+                                                           record.service_area):
+        raise not_found("decision", "path.decision_id")
+    finals = [_final(r) for r in services.store.finals_for(decision_id)]
+    return StoredDecision(
+        id=record.id, seq=record.seq, hash=record.hash, recorded_at=record.recorded_at,
+        service_area=record.service_area,
+        recorded_by=Actor(role=record.actor_role, actor_id=record.actor_id),
+        family=str(record.family), policy_version=str(record.policy_version),
+        policy_sha256=str(record.policy_sha256),
+        decision_date=dt.date.fromisoformat(str(record.decision_date)),
+        recommended_outcome=str(record.outcome),
+        decision=Decision.model_validate_json(str(record.output)),
+        final=finals[-1] if finals else None, finals=finals)
+
+
+def record_final_outcome(services: Services, principal: Principal, decision_id: str,
+                         body: FinalCreate) -> FinalDecision:
+    """Record the final outcome chosen for a visible decision."""
+    record = _visible(services, principal, decision_id)
+    outcomes = _outcomes(services, record)
+    if body.final_outcome not in outcomes:
+        raise field_problem(422, "invalid-input", "Invalid input", "body.final_outcome",
+                            f"is not an outcome of {record.family} "
+                            f"{record.policy_version}; expected one of "
+                            f"{', '.join(outcomes)}")
+    ref = services.store.append_final(
+        decision_id, body.final_outcome, body.rationale, actor_role=principal.role,
+        actor_id=principal.actor_id, service_area=principal.service_area)
+    stored = services.store.get(ref.id, principal.service_area)
+    assert stored is not None
+    return _final(stored)
+
+
+def replay_decision_as(services: Services, principal: Principal, decision_id: str,
+                       target: str | None, justification: str | None) -> DecisionReplay:
+    """Reproduce one decision, or what-if under *target*; logged before it is read."""
+    why = principal.justification(justification)
+    services.store.log_access(
+        actor_role=principal.role, actor_id=principal.actor_id,
+        service_area=principal.service_area, justification=why, action="replay",
+        record_ids=[decision_id],
+        query={"mode": "impact" if target else "reproduce",
+               **({"target_version": target} if target else {})})
+    record = _visible(services, principal, decision_id)
+    if target is not None:
+        try:
+            services.registry.get(str(record.family), target)
+        except UnknownPolicyError as exc:
+            raise field_problem(422, "invalid-input", "Invalid input",
+                                "body.target_version", str(exc)) from None
+    return _replay_one(services, record, target)
 
 
 def _outcomes(services: Services, record: AuditRecord) -> list[str]:

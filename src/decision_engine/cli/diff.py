@@ -1,0 +1,66 @@
+"""``decision-engine diff FAMILY V1 V2``: what changed and which cases it changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from decision_engine.cli.common import fail, store_or_fail
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(diff)
+
+
+def diff(
+    family: Annotated[str, typer.Argument(help="Policy family.")],
+    v1: Annotated[str, typer.Argument(help="The version before.")],
+    v2: Annotated[str, typer.Argument(help="The version after.")],
+    database: Annotated[str | None, typer.Option(
+        "--database", help="Audit store URL: count recorded V1 decisions that V2 changes.")
+                        ] = None,
+    limit: Annotated[int, typer.Option(help="Patterns shown per outcome change.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Changed rows, parameters, rules and properties; every reduced case whose outcome
+    changes, as readable patterns; with --database, recorded decisions that change."""
+    from decision_engine.authoring.diff import diff as run
+    from decision_engine.authoring.diff import recorded_changes
+    from decision_engine.errors import DecisionEngineError
+    from decision_engine.policy.registry import Registry
+
+    try:
+        registry = Registry.load()
+        result = run(registry, family, v1, v2)
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    if database is not None:
+        with store_or_fail(database) as store:
+            result.recorded = recorded_changes(store, registry, family, v1, v2,
+                                               str(registry.root))
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{family}: {v1} → {v2}")
+    typer.echo(f"\nChanges ({len(result.changes)}):")
+    for c in result.changes:
+        typer.echo(f"  {c.what:<8} {c.kind:<10} {c.name}" + (f"  ({c.detail})" if c.detail
+                                                              else ""))
+    if result.refused:
+        typer.echo(f"\nCases: not enumerated: {result.refused}")
+    else:
+        typer.echo(f"\nCases: {result.changed:,} of {result.cases:,} reduced cases change "
+                   "outcome")
+        for flow in result.flows:
+            typer.echo(f"  {flow.before} → {flow.after}: {flow.count:,} case(s)")
+            for p in flow.patterns[:limit]:
+                typer.echo(f"    - {p.text}")
+            if len(flow.patterns) > limit:
+                typer.echo(f"    … {len(flow.patterns) - limit} more pattern(s) (--limit)")
+    if result.recorded is not None:
+        r = result.recorded
+        typer.echo(f"\nRecorded decisions under {v1}: {r['decisions']:,}; "
+                   f"{r['outcome_changes']:,} would change outcome under {v2}; "
+                   f"{r['refused_by_new_version']:,} refused by {v2}")

@@ -1,0 +1,158 @@
+"""Approved registry entries are pinned like approved files, and approval writes the pin
+only after the checks pass, keeping the registry's comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from decision_engine.authoring.approve import ApprovalError, gate, write_approval
+from decision_engine.cli.main import app
+from decision_engine.errors import PolicyErrors
+from decision_engine.policy.registry import Registry, bundled_root, entry_digest
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    src = bundled_root()
+    shutil.copy(src / "policies.yaml", tmp_path / "policies.yaml")
+    shutil.copytree(src / "rules", tmp_path / "rules")
+    shutil.copytree(src / "examples", tmp_path / "examples")
+    return tmp_path
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_every_bundled_approved_entry_is_pinned() -> None:
+    reg = Registry.load(bundled_root())
+    for family in reg.families():
+        for pv in reg.versions(family):
+            assert pv.entry.entry_sha256 == entry_digest(pv.entry), (family, pv.version)
+
+
+def test_moving_an_approved_boundary_on_both_entries_fails_loading_with_file_line(
+        root: Path) -> None:
+    """The planted fixture of issue 10: 2025-02-01 moved to 2025-02-15 on both gravity
+    entries is consistent (no overlap, no gap) and used to pass `check`."""
+    path = root / "policies.yaml"
+    text = path.read_text()
+    edited = text.replace("effective_to: 2025-02-01\n        approved_by", "effective_to: "
+                          "2025-02-15\n        approved_by", 1)
+    edited = edited.replace("version: npcc-2025\n        file: rules/gravity-matrix/npcc-2025.yaml"
+                            "\n        status: approved\n        effective_from: 2025-02-01",
+                            "version: npcc-2025\n        file: rules/gravity-matrix/npcc-2025.yaml"
+                            "\n        status: approved\n        effective_from: 2025-02-15")
+    assert edited.count("2025-02-15") == 2
+    path.write_text(edited)
+    with pytest.raises(PolicyErrors) as err:
+        Registry.load(root)
+    errors = [e for e in err.value.errors if e.code == "entry-hash-mismatch"]
+    assert [str(e.location) for e in errors] == [
+        f"policies.yaml:{_line_of(edited, 'version: npcc-2023')}:9",
+        f"policies.yaml:{_line_of(edited, 'version: npcc-2025')}:9"]
+    assert "edited after approval" in errors[0].message
+    out = CliRunner().invoke(app, ["check"], env={"DECISION_ENGINE_POLICY_ROOT": str(root)})
+    assert out.exit_code == 2
+    assert f"policies.yaml:{_line_of(edited, 'version: npcc-2023')}:9: entry-hash-mismatch" \
+        in out.output
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("status: approved\n        effective_from: 2013-04-08\n        effective_to: 2023-10-01",
+     "status: retired\n        effective_from: 2013-04-08\n        effective_to: 2023-10-01"),
+    ("file: rules/gravity-matrix/acpo-2013.yaml", "file: rules/gravity-matrix/./acpo-2013.yaml"),
+    ("approved_by: decision-engine founding team (synthetic sign-off)\n        approved_on: "
+     "2026-11-22\n        sha256: a334", "approved_by: someone else\n        approved_on: "
+     "2026-11-22\n        sha256: a334"),
+])
+def test_any_pinned_field_edited_fails(root: Path, old: str, new: str) -> None:
+    path = root / "policies.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(PolicyErrors) as err:
+        Registry.load(root)
+    assert [e.code for e in err.value.errors] == ["entry-hash-mismatch"]
+
+
+def test_a_note_may_be_reworded(root: Path) -> None:
+    path = root / "policies.yaml"
+    path.write_text(path.read_text().replace("the exact day is not verified",
+                                             "the exact day is still not verified"))
+    Registry.load(root)
+
+
+def _add_draft(root: Path) -> None:
+    src = root / "rules/gravity-matrix/npcc-2025.yaml"
+    draft = src.read_text().replace("version: npcc-2025", "version: npcc-2026", 1)
+    (root / "rules/gravity-matrix/npcc-2026.yaml").write_text(draft)
+    (root / "rules/gravity-matrix/tests/npcc-2026.yaml").write_text(
+        "family: gravity-matrix\ntests:\n  - name: draft shoplifting\n    date: 2026-06-01\n"
+        "    version: npcc-2026\n    case: {case_reference: T-1, age: 15, facts: {offence: "
+        "theft_from_shop, sufficient_evidence: true, admission: admitted}}\n"
+        "    expect: {outcome: no_further_action}\n")
+    reg = root / "policies.yaml"
+    text = reg.read_text()
+    anchor = "  enhanced-case-management:\n"
+    reg.write_text(text.replace(anchor, "      - version: npcc-2026  # proposed\n"
+                                "        file: rules/gravity-matrix/npcc-2026.yaml\n"
+                                "        status: draft\n        effective_from: 2026-04-01\n"
+                                + anchor, 1))
+
+
+def test_approve_writes_status_dates_hashes_and_keeps_comments(root: Path) -> None:
+    _add_draft(root)
+    # npcc-2025 is open-ended and approved, so the draft must not overlap: approving it
+    # is refused and the registry is left as it was.
+    before = (root / "policies.yaml").read_text()
+    with pytest.raises(PolicyErrors) as err:
+        write_approval(root, "gravity-matrix", "npcc-2026", "A Reviewer", dt.date(2026, 3, 1))
+    assert "overlapping-versions" in str(err.value)
+    assert (root / "policies.yaml").read_text() == before
+    # A draft that ends before npcc-2025 starts (a back-dated correction) is approved.
+    entry = write_approval(root, "gravity-matrix", "npcc-2026", "A Reviewer",
+                           dt.date(2026, 3, 1), dt.date(2012, 1, 1), dt.date(2013, 4, 8))
+    after = (root / "policies.yaml").read_text()
+    assert "      - version: npcc-2026  # proposed\n" in after
+    assert after.startswith("# Registry of policy versions.")
+    assert entry.status == "approved" and entry.approved_by == "A Reviewer"
+    reg = Registry.load(root)
+    pv = reg.get("gravity-matrix", "npcc-2026")
+    assert pv.entry.entry_sha256 == entry_digest(pv.entry)
+    assert pv.entry.sha256 == pv.sha256
+    with pytest.raises(ApprovalError, match="is approved, not a draft"):
+        write_approval(root, "gravity-matrix", "npcc-2026", "B", dt.date(2026, 3, 2))
+
+
+def test_approve_refuses_when_a_policy_test_fails_and_writes_nothing(root: Path) -> None:
+    _add_draft(root)
+    tests = root / "rules/gravity-matrix/tests/npcc-2026.yaml"
+    tests.write_text(tests.read_text().replace("outcome: no_further_action", "outcome: charge"))
+    before = (root / "policies.yaml").read_text()
+    result = gate(root, "gravity-matrix", "npcc-2026")
+    assert not result.ok
+    assert [s.name for s in result.steps if not s.ok] == ["policy tests"]
+    out = CliRunner().invoke(app, ["approve", "gravity-matrix", "npcc-2026", "--by", "X"],
+                             env={"DECISION_ENGINE_POLICY_ROOT": str(root)})
+    assert out.exit_code == 1, out.output
+    assert "FAIL  policy tests" in out.output and "nothing written" in out.output
+    assert (root / "policies.yaml").read_text() == before
+
+
+def test_approve_cli_shows_the_diff_then_writes(root: Path) -> None:
+    _add_draft(root)
+    env = {"DECISION_ENGINE_POLICY_ROOT": str(root)}
+    out = CliRunner().invoke(app, ["approve", "gravity-matrix", "npcc-2026", "--by", "A R",
+                                   "--on", "2026-03-01", "--from", "2012-01-01",
+                                   "--to", "2013-04-08"], env=env)
+    assert out.exit_code == 0, out.output
+    assert "ok    policy tests" in out.output
+    assert "+version: npcc-2026" in out.output and "-version: npcc-2025" in out.output
+    assert "approved gravity-matrix npcc-2026 by A R on 2026-03-01" in out.output
+    assert CliRunner().invoke(app, ["check"], env=env).exit_code == 0
