@@ -11,10 +11,11 @@ from decision_engine.engine import decide
 from tests.pages.conftest import ROOT, Site, fill_case, same_origin_only, shot, sign_in
 
 
-def _example(family: str, name: str) -> dict[str, Any]:
-    case: dict[str, Any] = json.loads(
+def _example(family: str, name: str) -> tuple[dict[str, Any], str]:
+    """An example's case and the decision date it was written for."""
+    wrapped: dict[str, Any] = json.loads(
         (ROOT / "examples" / family / f"{name}.json").read_text(encoding="utf-8"))
-    return case
+    return wrapped["case"], wrapped["decision_date"]
 
 
 def _submit(page: Any, site: Site, role: str, family: str, case: dict[str, Any],
@@ -27,17 +28,16 @@ def _submit(page: Any, site: Site, role: str, family: str, case: dict[str, Any],
     page.wait_for_url("**/decisions/*")
 
 
-def _expected(family: str, case: dict[str, Any], on: str | None = None) -> Any:
+def _expected(family: str, case: dict[str, Any], on: str) -> Any:
     import datetime as dt
 
-    day = dt.date.fromisoformat(on) if on else dt.datetime.now(dt.UTC).date()
-    return decide(family, case, day)[1]
+    return decide(family, case, dt.date.fromisoformat(on))[1]
 
 
 def test_court_officer_refer_back(page: Any, site: Site) -> None:
-    case = _example("oocd-pathways", "knife-first-offence")
-    _submit(page, site, "court_officer", "oocd-pathways", case)
-    expected = _expected("oocd-pathways", case)
+    case, on = _example("oocd-pathways", "knife-first-offence")
+    _submit(page, site, "court_officer", "oocd-pathways", case, on)
+    expected = _expected("oocd-pathways", case, on)
     assert expected.outcome == "refer_back_police"
     assert page.locator(".outcome").inner_text() == "refer back police"
     assert expected.outputs["action"] in page.content()
@@ -47,8 +47,8 @@ def test_court_officer_refer_back(page: Any, site: Site) -> None:
 
 
 def test_custody_pace_certificate(page: Any, site: Site) -> None:
-    case = _example("pace-transfer", "secure-no-bed")
-    _submit(page, site, "custody", "pace-transfer", case)
+    case, on = _example("pace-transfer", "secure-no-bed")
+    _submit(page, site, "custody", "pace-transfer", case, on)
     assert page.locator(".outcome").inner_text() == "certify no secure accommodation"
     cert = page.locator("#certificate-text").inner_text()
     assert "SECTION 38(7)" in cert and "section 38(6)(b)" in cert
@@ -59,8 +59,7 @@ def test_custody_pace_certificate(page: Any, site: Site) -> None:
 
 
 def test_case_manager_ecm_rows(page: Any, site: Site) -> None:
-    case = _example("enhanced-case-management", "eligible-three-convictions")
-    on = "2020-07-01"
+    case, on = _example("enhanced-case-management", "eligible-three-convictions")
     expected = _expected("enhanced-case-management", case, on)
     _submit(page, site, "case_manager", "enhanced-case-management", case, on)
     assert page.locator(".outcome").inner_text() == expected.outcome.replace("_", " ")
