@@ -37,3 +37,26 @@ def test_the_fast_fact_validator_agrees_with_the_full_one(facts: dict[str, Any])
 
     validator = FactValidator(POLICY)
     assert validator(facts) == validate_facts(POLICY, facts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(facts=facts_for(POLICY))
+def test_the_direct_encoding_equals_the_pydantic_dump(facts: dict[str, Any]) -> None:
+    """canonical_json lets orjson walk the model fields; it must give the bytes of
+    pydantic's own dump, in every format the engine writes."""
+    from decision_engine.engine.decision import DECISION_FORMATS, canonical_bytes
+
+    for fmt in DECISION_FORMATS:
+        d = evaluate("gravity-matrix", facts, dt.date(2025, 6, 1), registry=REGISTRY, fmt=fmt)
+        assert d.canonical_json() == canonical_bytes(d.model_dump(mode="json"))
+
+
+@settings(max_examples=10, deadline=None)
+@given(facts=facts_for(POLICY))
+def test_a_value_orjson_cannot_encode_falls_back_to_pydantic(facts: dict[str, Any]) -> None:
+    """A set (pydantic writes it as a list) takes the pydantic path."""
+    from decision_engine.engine.decision import canonical_bytes
+
+    d = evaluate("gravity-matrix", facts, dt.date(2025, 6, 1), registry=REGISTRY)
+    odd = d.model_copy(update={"derived": {**d.derived, "odd": {"a"}}})
+    assert odd.canonical_json() == canonical_bytes(odd.model_dump(mode="json"))

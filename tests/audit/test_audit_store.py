@@ -400,3 +400,15 @@ def test_audit_engine_decisions_take_the_direct_path_with_identical_columns() ->
             return d.canonical_json()
 
     assert store_module._parse_decision(d) == store_module._parse_decision(Wrapped())
+
+
+def test_record_timestamps_keep_their_text_form() -> None:
+    """utc_now builds its text with isoformat (faster); the form stays strftime's."""
+    import datetime as _dt
+
+    from decision_engine.audit.validation import utc_now
+
+    text = utc_now()
+    parsed = _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.UTC)
+    assert parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == text
+    assert abs((_dt.datetime.now(_dt.UTC) - parsed).total_seconds()) < 60

@@ -19,7 +19,9 @@ MAX_FREE_TEXT = 4000
 
 def utc_now() -> str:
     """Record timestamps: UTC, microseconds, ``Z`` — sortable as text on both backends."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is ~5x cheaper than strftime and, with microseconds and the UTC offset
+    # cut off, writes the same text (tests/audit/test_audit_store.py checks it).
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def checked_text(field_name: str, value: object, *, free_text: bool = False) -> str:
