@@ -14,7 +14,7 @@ from decision_engine.audit.validation import checked_text, reject_identifiers
 
 MAX_IDS_PER_ACCESS = 1000
 
-AccessAction = Literal["read", "list", "export", "replay"]
+AccessAction = Literal["read", "list", "export", "replay", "report"]
 
 
 class AccessLog(ChainStore):

@@ -230,11 +230,13 @@ def _mount_optional() -> None:
     from decision_engine.cli import diff as diff_cli
     from decision_engine.cli import lint as lint_cli
     from decision_engine.cli import prove as prove_cli
+    from decision_engine.cli import report as report_cli
     serve.register(app)
     authoring.register(app)
     lint_cli.register(app)
     prove_cli.register(app)
     diff_cli.register(app)
+    report_cli.register(app)
     app.add_typer(credentials.credentials_app, name="credentials")
     app.add_typer(users.users_app, name="users")
     try:
