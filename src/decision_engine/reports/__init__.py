@@ -20,7 +20,7 @@ from decision_engine.audit.records import AccessContext
 from decision_engine.audit.store import Store
 from decision_engine.errors import InputError
 from decision_engine.policy.registry import Registry
-from decision_engine.reports import disproportionality
+from decision_engine.reports import departures, disproportionality, pace_transfers, refer_backs
 from decision_engine.reports.model import Chart, Report, Scope, Table
 from decision_engine.reports.source import Reader, reading
 
@@ -29,8 +29,18 @@ Builder = Callable[[Reader, Registry, Scope], Report]
 REPORTS: dict[str, tuple[str, Builder, str | None]] = {
     "disproportionality": ("Outcomes by monitoring group: counts, rates, relative rate "
                            "index with 95% CI", disproportionality.build, "gravity-matrix"),
+    "departures": ("Final outcomes that differ from the recommendation, by direction, group "
+                   "and recommended outcome, with rationales", departures.build,
+                   "gravity-matrix"),
+    "refer-backs": ("Court pathway check: refer-backs by group and by the checklist item "
+                    "missed", refer_backs.build, "oocd-pathways"),
+    "pace-transfers": ("PACE s.38(6) transfers and certificates per quarter",
+                       pace_transfers.build, "pace-transfer"),
 }
 """Report name → (what it shows, builder, the family it reads by default)."""
+
+FIXED_FAMILY = frozenset({"refer-backs", "pace-transfers"})
+"""Reports about one family only (``--family`` may not name another)."""
 
 
 def report_names() -> list[str]:
@@ -42,6 +52,9 @@ def check_scope(registry: Registry, name: str, scope: Scope) -> Scope:
     if name not in REPORTS:
         raise InputError("report", name, "not a known report; expected one of: "
                          + ", ".join(REPORTS))
+    fixed = REPORTS[name][2] if name in FIXED_FAMILY else None
+    if fixed is not None and scope.family not in (None, fixed):
+        raise InputError("family", scope.family, f"the {name} report reads {fixed} only")
     family = scope.family or REPORTS[name][2]
     if family is not None and family not in registry.families():
         raise InputError("family", family, "not a known family; expected one of: "

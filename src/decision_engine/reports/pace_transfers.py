@@ -1,0 +1,111 @@
+"""PACE s.38(6) transfers per quarter: children charged and refused bail, transfers
+required, the accommodation asked for, certificates under each limb, and the grounds
+rejected as not making a transfer impracticable.
+
+What the policy records today: the outcome (transfer to non-secure or secure
+accommodation, or a certificate under s.38(6)(a) or (b)), ``derived.duty_applies`` and
+the ``ground_rejected_*`` flags. Whether a transfer was *achieved* is not recorded by
+any version yet (no ``accommodation_achieved`` output): the report says so instead of
+guessing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import orjson
+
+from decision_engine.policy.registry import Registry
+from decision_engine.reports.model import Chart, Report, Scope, Table
+from decision_engine.reports.source import Reader
+from decision_engine.reports.stats import cell
+
+FAMILY = "pace-transfer"
+REJECTED = "ground_rejected_"
+COLUMNS = ["quarter", "decisions", "charged_and_refused_bail", "transfers_required",
+           "requested_non_secure", "requested_secure", "achieved_non_secure",
+           "achieved_secure", "certificate_limb_a_impracticable",
+           "certificate_limb_b_no_secure_accommodation"]
+OUTCOME_COLUMN = {"transfer_non_secure": "requested_non_secure",
+                  "transfer_secure": "requested_secure",
+                  "certify_impracticable": "certificate_limb_a_impracticable",
+                  "certify_no_secure_accommodation":
+                      "certificate_limb_b_no_secure_accommodation"}
+ACHIEVED_MISSING = ("Transfers achieved: not recorded. No pace-transfer version has an "
+                    "accommodation_achieved output (nor accommodation_requested or "
+                    "certificate_limb); the columns stay empty until one records them. "
+                    "Requested accommodation is read from the outcome, the limb from the "
+                    "certificate outcome.")
+
+
+def quarter(month: str) -> str:
+    """``2024-05`` → ``2024-Q2``."""
+    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
+
+
+def quarters(start: dt.date, end: dt.date) -> list[str]:
+    """Every quarter the period touches, so an empty quarter still shows (as zero)."""
+    out, y, q = [], start.year, (start.month - 1) // 3 + 1
+    while (y, q) <= (end.year, (end.month - 1) // 3 + 1):
+        out.append(f"{y}-Q{q}")
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
+
+
+def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
+    sql = reader.sql
+    duty = sql.is_true("d.output", "derived", "duty_applies")
+    extras = ["substr(d.decision_date, 1, 7)",
+              f"CASE WHEN d.outcome = 'not_applicable' THEN 0 WHEN {duty} THEN 1 ELSE 0 END",
+              "CASE WHEN d.outcome = 'not_applicable' THEN NULL ELSE "
+              f"{sql.text('d.output', 'flags')} END"]
+    groups = reader.groups(FAMILY, extras)
+    th = scope.threshold
+    per: dict[str, Counter[str]] = {q: Counter() for q in quarters(scope.date_from,
+                                                                   scope.date_to)}
+    grounds: dict[str, Counter[str]] = {}
+    for g in groups:
+        month, applies, flags = g.extra
+        c = per.setdefault(quarter(str(month)), Counter())
+        c["decisions"] += g.count
+        if applies:
+            c["charged_and_refused_bail"] += g.count
+        if g.outcome in ("transfer_non_secure", "transfer_secure"):
+            c["transfers_required"] += g.count
+        if g.outcome in OUTCOME_COLUMN:
+            c[OUTCOME_COLUMN[g.outcome]] += g.count
+        for flag in (orjson.loads(flags) if flags else []):
+            if str(flag).startswith(REJECTED):
+                grounds.setdefault(quarter(str(month)), Counter())[
+                    str(flag).removeprefix(REJECTED)] += g.count
+    report = Report("pace-transfers", "PACE s.38(6) transfers by quarter", scope,
+                    sorted({g.version for g in groups}), reader.through_seq,
+                    sum(g.count for g in groups),
+                    "Counts per calendar quarter of the decision date; counts below the "
+                    "suppression threshold are shown as suppressed.")
+    table = Table("quarters", "Transfers and certificates by quarter", list(COLUMNS),
+                  note=ACHIEVED_MISSING)
+    for q in sorted(per):
+        c = per[q]
+        table.rows.append([q, *(None if name.startswith("achieved_")
+                                else cell(c[name], th).to_json() for name in COLUMNS[1:])])
+    report.tables.append(table)
+    names = sorted({n for c in grounds.values() for n in c})
+    rejected = Table("grounds_rejected", "Grounds rejected as not making a transfer "
+                     "impracticable, by quarter", ["quarter", *names])
+    for q in sorted(per):
+        rejected.rows.append([q, *(cell(grounds.get(q, Counter())[n], th).to_json()
+                                   for n in names)])
+    report.tables.append(rejected if names else Table(
+        "grounds_rejected", rejected.title, ["quarter"], note="No ground was rejected."))
+    report.charts.append(Chart(
+        "Transfers requested and certificates given, by quarter", [r[0] for r in table.rows],
+        {name.replace("_", " "): [v if isinstance(v, int) else None
+                                  for v in (r[COLUMNS.index(name)] for r in table.rows)]
+         for name in ("requested_non_secure", "requested_secure",
+                      "certificate_limb_a_impracticable",
+                      "certificate_limb_b_no_secure_accommodation")},
+        y_title="decisions"))
+    report.notes.append(ACHIEVED_MISSING)
+    return report
