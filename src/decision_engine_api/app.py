@@ -25,6 +25,7 @@ from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
 from decision_engine_api.pages import audit, cases, render, signin
 from decision_engine_api.pages import policies as policy_pages
+from decision_engine_api.pages import reports as report_pages
 from decision_engine_api.routes import (
     decisions,
     docs,
@@ -33,6 +34,7 @@ from decision_engine_api.routes import (
     index,
     policies,
     replays,
+    reports,
 )
 from decision_engine_api.services import Services
 from decision_engine_api.settings import Settings
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(decisions.build_router(families, case_examples(registry)))
     app.include_router(replays.router)
     app.include_router(exports.router)
+    app.include_router(reports.router)
     app.include_router(policies.router)
     app.include_router(docs.router)
     _pages(app)
@@ -103,6 +106,7 @@ def _pages(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(cases.router)
     app.include_router(audit.router)
+    app.include_router(report_pages.router)
     app.include_router(policy_pages.router)
 
     async def problem(request: Request, exc: Exception) -> Response:

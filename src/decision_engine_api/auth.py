@@ -31,7 +31,7 @@ from decision_engine_api.services import Services, get_services
 
 Action = Literal[
     "decisions.create", "decisions.read", "decisions.final", "decisions.replay",
-    "replays.create", "replays.read", "exports.read", "policies.read",
+    "replays.create", "replays.read", "exports.read", "reports.read", "policies.read",
 ]
 
 OPERATIONAL: frozenset[Role] = frozenset({"panel", "court_officer", "case_manager", "custody"})
@@ -50,6 +50,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     "replays.read": OVERSIGHT,
     # export stored decisions (CSV or JSON Lines)
     "exports.read": frozenset({"auditor"}),
+    # board reports (aggregates by monitoring group, rationales): logged like exports
+    "reports.read": frozenset({"auditor"}),
     # policies are published law and guidance: every role may read them
     "policies.read": frozenset(ROLES),
 }

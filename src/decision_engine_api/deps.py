@@ -18,6 +18,7 @@ Replayer = Annotated[Principal, Depends(require("decisions.replay"))]
 JobCreator = Annotated[Principal, Depends(require("replays.create"))]
 JobReader = Annotated[Principal, Depends(require("replays.read"))]
 Exporter = Annotated[Principal, Depends(require("exports.read"))]
+Reporter = Annotated[Principal, Depends(require("reports.read"))]
 PolicyReader = Annotated[Principal, Depends(require("policies.read"))]
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

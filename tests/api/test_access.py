@@ -33,6 +33,7 @@ MATRIX: dict[str, set[str]] = {
     "create_replay_job": OVERSIGHT,
     "get_replay_job": OVERSIGHT,
     "export_decisions": {"auditor"},
+    "get_report": {"auditor"},
     "list_policies": set(ROLES),
     "get_policy_version": set(ROLES),
 }
@@ -51,6 +52,7 @@ def _requests(api: Api) -> dict[str, tuple[str, str, Any]]:
         "create_replay_job": ("POST", "/v1/replays", {"family": "gravity-matrix"}),
         "get_replay_job": ("GET", f"/v1/replays/{job.json()['id']}", None),
         "export_decisions": ("GET", "/v1/exports/decisions?format=csv", None),
+        "get_report": ("GET", "/v1/reports/departures?from=2024-01-01&to=2024-12-31", None),
         "list_policies": ("GET", "/v1/policies", None),
         "get_policy_version": ("GET", "/v1/policies/gravity-matrix/npcc-2025", None),
     }

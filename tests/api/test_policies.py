@@ -8,7 +8,7 @@ from tests.api.conftest import ROOT, Api, assert_problem
 
 OPERATION_IDS = {
     "create_decision", "get_decision", "record_final_decision", "replay_decision",
-    "create_replay_job", "get_replay_job", "export_decisions", "list_policies",
+    "create_replay_job", "get_replay_job", "export_decisions", "get_report", "list_policies",
     "get_policy_version", "healthz", "readyz",
 }
 

@@ -101,8 +101,9 @@ def table_html(table: Table, limit: int | None = None) -> str:
             f"</table>{more}</section>")
 
 
-def body_html(report: Report) -> str:
-    """The report without ``<html>``: the auditor page puts it inside its own layout."""
+def body_html(report: Report, *, level: int = 1) -> str:
+    """The report without ``<html>``: the auditor page puts it inside its own layout,
+    with headings one *level* down (``h2`` for the title) under its own ``h1``."""
     s = report.scope
     meta = [("Period", f"{s.date_from.isoformat()} to {s.date_to.isoformat()} "
                        "(decision dates, inclusive)"),
@@ -121,7 +122,10 @@ def body_html(report: Report) -> str:
     parts += [f"<figure>{chart_svg(c)}</figure>" for c in report.charts
               if any(v is not None for vs in c.series.values() for v in vs)]
     parts += [table_html(t, limit=500) for t in report.tables]
-    return "\n".join(parts)
+    text = "\n".join(parts)
+    if level > 1:
+        text = re.sub(r"<(/?)h([1-5])\b", lambda m: f"<{m[1]}h{int(m[2]) + level - 1}", text)
+    return text
 
 
 def to_html(report: Report) -> str:

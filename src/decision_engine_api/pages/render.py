@@ -37,6 +37,8 @@ def nav(principal: Principal, services_families: Sequence[str]) -> list[tuple[st
             links.append((f"/decide/{family}", family.replace("-", " ").capitalize()))
     if principal.role in MATRIX["exports.read"] or principal.role in MATRIX["replays.create"]:
         links.append(("/audit", "Audit"))
+    if principal.role in MATRIX["reports.read"]:
+        links.append(("/audit/reports", "Reports"))
     links.append(("/policies", "Policies"))
     return links
 
