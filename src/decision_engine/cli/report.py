@@ -13,6 +13,7 @@ from decision_engine.cli.common import DatabaseOpt, fail, os_user, parse_date, s
 
 def register(app: typer.Typer) -> None:
     app.command()(report)
+    app.command("demo-data")(demo_data)
 
 
 def report(
@@ -86,3 +87,23 @@ def report(
     except OSError as exc:
         fail(f"--out: {out}: {exc.strerror}")
     typer.echo(f"wrote {out}", err=True)
+
+
+def demo_data(
+    cases: Annotated[int, typer.Option("--cases", min=1, help="How many cases to decide "
+                                       "and record.")],
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same cases.")] = 1,
+    area: Annotated[str, typer.Option("--area", help="Service area recorded.")] = "demo",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Fill the store with a synthetic history (all families, versions, several years)
+    through the real recording path, to try the reports and pages on."""
+    from decision_engine.reports.demo import fill
+
+    with store_or_fail(database_url) as store:
+        result = fill(store, cases, seed=seed, area=area,
+                      progress=lambda n: typer.echo(f"\r{n:,} / {cases:,}", err=True,
+                                                    nl=False))
+    typer.echo(f"\nrecorded {result.decisions:,} decisions and {result.finals:,} final "
+               f"decisions in {result.seconds:.1f} s "
+               f"({result.decisions / max(result.seconds, 1e-9):,.0f} decisions/s)", err=True)
