@@ -179,7 +179,10 @@ def require(action: Action, *, page: bool = False
             raise ProblemError(403, "forbidden", "Forbidden",
                                f"the {principal.role} role may not perform {action}")
         if action == "decisions.create":
-            family = str(request.path_params.get("family", ""))
+            # A path parameter on the pages; the last segment of the API's own
+            # POST /v1/decisions/<family> route (one literal route per family).
+            family = str(request.path_params.get("family")
+                         or request.url.path.rsplit("/", 1)[-1])
             # An unknown family is the route's 404, not a 403 here.
             if family in services.families and not principal.may_create(family):
                 raise ProblemError(403, "forbidden", "Forbidden",

@@ -155,6 +155,9 @@ def _http(request: Request, exc: StarletteHTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 500 else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route for {request.method} {request.url.path}"
+    allow = (exc.headers or {}).get("Allow")
+    if exc.status_code == 405 and allow:
+        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allow}"
     return problem_response(exc.status_code, slug, title, detail, request.url.path,
                             headers=exc.headers)
 

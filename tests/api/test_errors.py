@@ -118,8 +118,31 @@ def test_unknown_route_and_method(api: Api) -> None:
     assert_problem(r, 405)
 
 
+def test_a_wrong_method_on_a_family_or_a_decision_path_is_405_with_allow(api: Api) -> None:
+    """/v1/decisions/{family} and /v1/decisions/{decision_id} share a segment; each path
+    has one route, so a wrong method is 405 naming the right one (it was 422 or 404)."""
+    decision_id = api.record("gravity-matrix")["id"]
+    for method, path, allow in [
+            ("GET", "/v1/decisions/gravity-matrix", "POST"),
+            ("PUT", "/v1/decisions/pace-transfer", "POST"),
+            ("POST", f"/v1/decisions/{decision_id}", "GET"),
+            ("DELETE", f"/v1/decisions/{decision_id}", "GET"),
+            ("GET", f"/v1/decisions/{decision_id}/final", "POST"),
+            ("GET", f"/v1/decisions/{decision_id}/replay", "POST")]:
+        r = api.client.request(method, path, headers=api.auth("panel"))
+        assert_problem(r, 405)
+        assert r.headers["allow"] == allow, (method, path)
+        assert allow in r.json()["detail"]
+    # A UUID starting with a letter is still an id, an unknown family still 404.
+    r = api.client.get("/v1/decisions/abcdef01-2345-6789-abcd-ef0123456789",
+                       headers=api.auth("panel", X_Justification="405 test"))
+    assert_problem(r, 404, "path.decision_id")
+    r = api.client.post("/v1/decisions/no-such-family", json={}, headers=api.auth("panel"))
+    assert_problem(r, 404, "path.family")
+
+
 def test_bad_path_and_query_parameters(api: Api) -> None:
-    assert_problem(api.client.get("/v1/decisions/not-a-uuid", headers=api.auth("panel")),
+    assert_problem(api.client.get("/v1/decisions/not_a_uuid", headers=api.auth("panel")),
                    422, "path.decision_id")
     r = api.client.get("/v1/exports/decisions?format=xlsx",
                        headers=api.auth("auditor", X_Justification="export test"))

@@ -6,18 +6,19 @@ worker process is safe with many request threads; throughput comes from worker
 processes (``decision-engine serve --workers N``).
 """
 
-# No "from __future__ import annotations": the family path type is built at run time
-# (its enum lists the registered families) and FastAPI must see it as an object.
+# No "from __future__ import annotations": each family's create route is built at run
+# time, and FastAPI must see its annotations as objects.
 import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Response
 
 from decision_engine.audit import AuditRecord, RecordRef
 from decision_engine.audit.replay import replay_rows
 from decision_engine.engine import Decision, decide, evaluate
 from decision_engine.errors import UnknownPolicyError
+from decision_engine_api import paths  # noqa: F401  (registers the segment converters)
 from decision_engine_api.auth import Principal
 from decision_engine_api.deps import (
     Creator,
@@ -72,18 +73,64 @@ def _visible(services: Services, principal: Principal, decision_id: str) -> Audi
 def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) -> APIRouter:
     router = APIRouter(prefix="/v1/decisions", tags=["decisions"],
                        route_class=StrictJSONRoute)
-    family_path = Annotated[str, Path(
-        pattern=r"^[a-z][a-z0-9-]{0,63}$", description="Policy family.",
-        examples=["gravity-matrix"],
-        json_schema_extra={"enum": families} if families else None)]
+    for family in families:
+        _create_route(router, family, {k: v for k, v in case_examples.items()
+                                       if k.split("/")[0] == family})
+
+    @router.post("/{family:family}", status_code=404, include_in_schema=False)
+    async def unknown_family(family: str, principal: Creator) -> None:
+        """A family-shaped segment that names no registered family (404 naming it)."""
+        raise field_problem(404, "not-found", "Not found", "path.family",
+                            f"no policy family {family!r}; known: "
+                            f"{', '.join(sorted(families))}")
+
+    @router.get(
+        "/{decision_id:decision_id}", response_model=StoredDecision, operation_id="get_decision",
+        summary="Read a stored decision (the read is logged)",
+        responses=problem_responses(401, 403, 404, 422))
+    def get_decision(decision_id: DecisionId, principal: Reader, services: ServicesDep,
+                     x_justification: Justification = None) -> StoredDecision:
+        """The decision as recorded, with its final outcome(s). The access is logged in
+        the audit chain (actor, time, justification) before anything is returned."""
+        return read_decision(services, principal, decision_id, x_justification)
 
     @router.post(
-        "/{family}", status_code=201, response_model=DecisionRecorded,
-        operation_id="create_decision", summary="Evaluate a case and record the decision",
+        "/{decision_id:decision_id}/final", status_code=201, response_model=FinalDecision,
+        operation_id="record_final_decision", summary="Record the final outcome",
         responses=problem_responses(400, 401, 403, 404, 413, 422))
+    def record_final(decision_id: DecisionId,
+                     body: Annotated[FinalCreate, Body(openapi_examples=FINAL_EXAMPLES)],
+                     principal: Finaliser, services: ServicesDep) -> FinalDecision:
+        """The final outcome chosen for a recorded recommendation. A rationale is required
+        when it departs from the recommendation or replaces an earlier final outcome; the
+        recorded decision itself is never altered."""
+        return record_final_outcome(services, principal, decision_id, body)
+
+    @router.post(
+        "/{decision_id:decision_id}/replay", response_model=DecisionReplay,
+        operation_id="replay_decision", summary="Re-evaluate one stored decision",
+        responses=problem_responses(400, 401, 403, 404, 413, 422))
+    def replay_decision(
+        decision_id: DecisionId, principal: Replayer, services: ServicesDep,
+        body: Annotated[ReplayCreate | None, Body(openapi_examples=REPLAY_EXAMPLES)] = None,
+        x_justification: Justification = None,
+    ) -> DecisionReplay:
+        """Reproduce the decision under its recorded version (it must be byte-identical)
+        or evaluate it under ``target_version`` to see what that version would decide.
+        Logged as a replay access before the decision is read."""
+        return replay_decision_as(services, principal, decision_id,
+                                  body.target_version if body else None, x_justification)
+
+    return router
+
+
+def _create_route(router: APIRouter, family: str,
+                  examples: dict[str, dict[str, Any]]) -> None:
+    """``POST /v1/decisions/<family>``: one operation per family, so the OpenAPI document
+    can give each its own request schema and a wrong method on the path answers 405."""
+
     async def create_decision(
-        family: family_path,
-        body: Annotated[DecisionCreate, Body(openapi_examples=case_examples)],
+        body: Annotated[DecisionCreate, Body(openapi_examples=examples or None)],
         principal: Creator, services: ServicesDep,
     ) -> Response:
         """Evaluate the case under the policy version in force on the decision date (or
@@ -101,44 +148,16 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
         return Response(payload, status_code=201, media_type="application/json",
                         headers={"Location": f"/v1/decisions/{ref.id}"})
 
-    @router.get(
-        "/{decision_id}", response_model=StoredDecision, operation_id="get_decision",
-        summary="Read a stored decision (the read is logged)",
-        responses=problem_responses(401, 403, 404, 422))
-    def get_decision(decision_id: DecisionId, principal: Reader, services: ServicesDep,
-                     x_justification: Justification = None) -> StoredDecision:
-        """The decision as recorded, with its final outcome(s). The access is logged in
-        the audit chain (actor, time, justification) before anything is returned."""
-        return read_decision(services, principal, decision_id, x_justification)
+    router.add_api_route(
+        f"/{family}", create_decision, methods=["POST"], status_code=201,
+        response_model=DecisionRecorded, operation_id=create_operation_id(family),
+        summary=f"Evaluate a {family} case and record the decision",
+        responses=problem_responses(400, 401, 403, 413, 422))
 
-    @router.post(
-        "/{decision_id}/final", status_code=201, response_model=FinalDecision,
-        operation_id="record_final_decision", summary="Record the final outcome",
-        responses=problem_responses(400, 401, 403, 404, 413, 422))
-    def record_final(decision_id: DecisionId,
-                     body: Annotated[FinalCreate, Body(openapi_examples=FINAL_EXAMPLES)],
-                     principal: Finaliser, services: ServicesDep) -> FinalDecision:
-        """The final outcome chosen for a recorded recommendation. A rationale is required
-        when it departs from the recommendation or replaces an earlier final outcome; the
-        recorded decision itself is never altered."""
-        return record_final_outcome(services, principal, decision_id, body)
 
-    @router.post(
-        "/{decision_id}/replay", response_model=DecisionReplay,
-        operation_id="replay_decision", summary="Re-evaluate one stored decision",
-        responses=problem_responses(400, 401, 403, 404, 413, 422))
-    def replay_decision(
-        decision_id: DecisionId, principal: Replayer, services: ServicesDep,
-        body: Annotated[ReplayCreate | None, Body(openapi_examples=REPLAY_EXAMPLES)] = None,
-        x_justification: Justification = None,
-    ) -> DecisionReplay:
-        """Reproduce the decision under its recorded version (it must be byte-identical)
-        or evaluate it under ``target_version`` to see what that version would decide.
-        Logged as a replay access before the decision is read."""
-        return replay_decision_as(services, principal, decision_id,
-                                  body.target_version if body else None, x_justification)
-
-    return router
+def create_operation_id(family: str) -> str:
+    """The OpenAPI operation id of POST /v1/decisions/<family>."""
+    return "create_" + family.replace("-", "_") + "_decision"
 
 
 async def record_decision(services: Services, principal: Principal, family: str,
