@@ -10,7 +10,8 @@ from tests.pages.conftest import Site, same_origin_only, shot, sign_in
 
 def test_docs_render_offline(page: Any, site: Site) -> None:
     page.goto("/docs")
-    page.get_by_text("Evaluate a gravity-matrix case and record the decision").first.wait_for(timeout=20_000)
+    summary = "Evaluate a gravity-matrix case and record the decision"
+    page.get_by_text(summary).first.wait_for(timeout=20_000)
     same_origin_only(page, site)
     assert any(u.endswith("/static/swagger-ui/swagger-ui-bundle.js") for u in page.requested)
     shot(page, "docs")
