@@ -62,7 +62,10 @@ def test_a_missing_file_is_named(policy_root: Path) -> None:
 ])
 def test_the_version_in_force_is_chosen_at_the_boundaries(registry: Registry, day: dt.date,
                                                           version: str) -> None:
-    assert registry.select("gravity-matrix", day).version == version
+    # the published policy in force, as its current approved revision (issue 9: a
+    # corrected encoding supersedes the original on the same dates)
+    assert registry.select("gravity-matrix", day).version == registry.current(
+        "gravity-matrix", version)
 
 
 def test_nothing_in_force_before_the_first_version(registry: Registry) -> None:
@@ -81,7 +84,8 @@ def test_drafts_are_used_only_when_named(policy_root: Path) -> None:
          "        status: draft\n"
          "        effective_from: 2027-01-01\n" + anchor)
     registry = Registry.load(policy_root)
-    assert registry.select("gravity-matrix", dt.date(2027, 6, 1)).version == "npcc-2025"
+    assert registry.select("gravity-matrix", dt.date(2027, 6, 1)).version == \
+        registry.current("gravity-matrix", "npcc-2025")
     named = registry.select("gravity-matrix", dt.date(2027, 6, 1), "npcc-2027-draft")
     assert named.entry.status == "draft"
 
@@ -109,3 +113,94 @@ def test_outside_a_checkout_the_bundled_policies_are_used(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     assert default_root() == bundled_root()
     assert "gravity-matrix" in Registry.load().families()
+
+
+# -- revisions: `supersedes` and `corrects` ---------------------------------------------
+
+def _add_draft(root: Path, version: str, extra: str, family_anchor: str = "npcc-2025") -> str:
+    """Register a draft copy of npcc-2025 as *version* with *extra* entry lines; returns
+    the registry text."""
+    text = (root / "rules/gravity-matrix/npcc-2025.yaml").read_text()
+    (root / f"rules/gravity-matrix/{version}.yaml").write_text(
+        text.replace("version: npcc-2025\n", f"version: {version}\n", 1))
+    anchor = f"      - version: {family_anchor}\n"
+    edit(root / "policies.yaml", anchor,
+         f"      - version: {version}\n"
+         f"        file: rules/gravity-matrix/{version}.yaml\n"
+         "        status: draft\n"
+         "        effective_from: 2025-02-01\n" + extra + anchor)
+    return (root / "policies.yaml").read_text()
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(("extra", "code", "needle", "message"), [
+    ("        supersedes: npcc-2099\n        corrects: [a citation]\n",
+     "unknown-supersedes", "supersedes: npcc-2099", "'npcc-2099', which is not a version of"),
+    # a version of another family is not a target: supersession stays inside a family
+    ("        supersedes: cjca-2015\n        corrects: [a citation]\n",
+     "unknown-supersedes", "supersedes: cjca-2015", "not a version of gravity-matrix"),
+    ("        supersedes: npcc-2025\n",
+     "missing-corrects", "supersedes: npcc-2025", "does not say what it corrects"),
+    ("        corrects: [a citation]\n",
+     "corrects-without-supersedes", "corrects: [a citation]", "names no version it supersedes"),
+    ("        supersedes: npcc-2025-x\n        corrects: [a citation]\n",
+     "bad-supersedes", "supersedes: npcc-2025-x", "supersedes itself"),
+])
+def test_a_bad_supersedes_is_refused_at_its_line(policy_root: Path, extra: str, code: str,
+                                                 needle: str, message: str) -> None:
+    text = _add_draft(policy_root, "npcc-2025-x", extra)
+    with pytest.raises(PolicyError) as err:
+        Registry.load(policy_root)
+    errors = err.value.errors if isinstance(err.value, PolicyErrors) else [err.value]
+    (found,) = [e for e in errors if e.code == code]
+    assert message in str(found)
+    assert str(found).startswith(f"policies.yaml:{_line_of(text, needle)}:9: {code}")
+
+
+def test_a_supersedes_cycle_is_refused(policy_root: Path) -> None:
+    _add_draft(policy_root, "npcc-2025-x",
+               "        supersedes: npcc-2025-y\n        corrects: [one]\n")
+    _add_draft(policy_root, "npcc-2025-y",
+               "        supersedes: npcc-2025-x\n        corrects: [two]\n")
+    with pytest.raises(PolicyErrors) as err:
+        Registry.load(policy_root)
+    cycles = [str(e) for e in err.value.errors if e.code == "supersedes-cycle"]
+    assert len(cycles) == 2 and "npcc-2025-x → npcc-2025-y → npcc-2025-x" in cycles[0] + cycles[1]
+
+
+def test_a_revision_may_overlap_only_the_version_it_supersedes(policy_root: Path) -> None:
+    """Approved revisions sharing dates with the version they supersede load; two approved
+    versions overlapping without supersession are still refused (see above)."""
+    from decision_engine.policy.registry import VersionEntry, entry_digest, file_sha256
+
+    target = Registry.load(policy_root).current("gravity-matrix", "npcc-2025")
+    text = (policy_root / "rules/gravity-matrix/npcc-2025.yaml").read_text()
+    path = policy_root / "rules/gravity-matrix/npcc-2025-rx.yaml"
+    path.write_text(text.replace("version: npcc-2025\n", "version: npcc-2025-rx\n", 1))
+    fields = {"version": "npcc-2025-rx", "file": "rules/gravity-matrix/npcc-2025-rx.yaml",
+              "status": "approved", "effective_from": "2025-02-01", "approved_by": "T",
+              "approved_on": "2026-11-29", "sha256": file_sha256(path),
+              "supersedes": target, "corrects": ["a test correction"]}
+    pin = entry_digest(VersionEntry.model_validate(fields))
+    anchor = "  enhanced-case-management:\n"
+    block = ("      - version: npcc-2025-rx\n"
+             "        file: rules/gravity-matrix/npcc-2025-rx.yaml\n"
+             "        status: approved\n        effective_from: 2025-02-01\n"
+             "        approved_by: T\n        approved_on: 2026-11-29\n"
+             f"        sha256: {fields['sha256']}\n        entry_sha256: {pin}\n"
+             f"        supersedes: {target}\n        corrects: [a test correction]\n")
+    edit(policy_root / "policies.yaml", anchor, block + anchor)
+    registry = Registry.load(policy_root)
+    assert registry.select("gravity-matrix", dt.date(2026, 1, 1)).version == "npcc-2025-rx"
+    assert registry.current("gravity-matrix", "npcc-2025") == "npcc-2025-rx"
+    for named in ("npcc-2025", target):  # superseded versions still run when named
+        assert registry.select("gravity-matrix", dt.date(2026, 1, 1), named).version == named
+    # the pin covers supersedes and corrects: editing what a revision corrects is refused
+    edit(policy_root / "policies.yaml", "corrects: [a test correction]",
+         "corrects: [another text]")
+    with pytest.raises(PolicyError) as err:
+        Registry.load(policy_root)
+    assert err.value.code == "entry-hash-mismatch"

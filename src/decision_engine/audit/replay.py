@@ -54,8 +54,11 @@ class Replayed(Protocol):
     def as_json(self) -> dict[str, Any]: ...
 
 
-Evaluate = Callable[[str, dict[str, Any], dt.date, str, int], Replayed]
-"""``(family, facts, decision date, policy version, decision format) → decision``."""
+Evaluate = Callable[[str, dict[str, Any], dt.date, str, int, dict[str, str]], Replayed]
+"""``(family, facts, decision date, policy version, decision format, consulted versions)
+→ decision``; the consulted versions (family → version) are those the recorded decision
+consulted (``consulted_versions``), so a later revision of a consulted family does not
+change what a recorded decision replays to."""
 
 _ROW_COLUMNS = ("seq", "id", "pseudonym", "family", "policy_version", "decision_date",
                 "outcome", "input", "output", "detail")
@@ -177,11 +180,27 @@ def core_evaluator(policies_root: str | None, engine: EngineKind) -> Evaluate:
     registry = _registry(policies_root)
 
     def run(family: str, facts: dict[str, Any], on: dt.date, version: str,
-            fmt: int) -> Replayed:
+            fmt: int, pins: dict[str, str]) -> Replayed:
         return evaluate(family, facts, on, version, registry=registry, engine=engine,
-                        fmt=fmt)
+                        fmt=fmt, pins=pins)
 
     return run
+
+
+def consulted_versions(output: str | bytes) -> dict[str, str]:
+    """family → version of every policy a recorded decision consulted, from its
+    provenance (entries of kind ``policy`` named ``family@version``)."""
+    try:
+        provenance = json.loads(output).get("provenance") or []
+    except (ValueError, AttributeError):
+        return {}
+    pins: dict[str, str] = {}
+    for entry in provenance:
+        if isinstance(entry, dict) and entry.get("kind") == "policy":
+            family, _, version = str(entry.get("name", "")).partition("@")
+            if family and version:
+                pins[family] = version
+    return pins
 
 
 def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
@@ -200,7 +219,8 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
                "replay_version": replay_version, "recorded_outcome": outcome}
         try:
             new = evaluate(family, json.loads(facts), dt.date.fromisoformat(day),
-                           replay_version, recorded_format(detail))
+                           replay_version, recorded_format(detail),
+                           consulted_versions(output))
         except Exception as exc:  # report every failure, keep going with the rest
             result.errors += 1
             result.items.append(ReplayItem(status="error", replayed_outcome=None,

@@ -158,11 +158,11 @@ def draft_version(root: Path, family: str, version: str) -> PolicyVersion:
 
 
 def predecessor(registry: Registry, pv: PolicyVersion) -> PolicyVersion | None:
-    """The approved version this one replaces: named by ``supersedes``/``corrects`` when
-    the registry says so, else the latest approved version starting before it."""
-    named = getattr(pv.entry, "supersedes", None) or getattr(pv.entry, "corrects", None)
-    if isinstance(named, str):
-        return registry.get(pv.family, named)
+    """The approved version this one replaces: named by ``supersedes`` when the registry
+    says so (a revision of the same published policy), else the latest approved version
+    starting before it."""
+    if pv.entry.supersedes is not None:
+        return registry.get(pv.family, pv.entry.supersedes)
     earlier = [v for v in registry.versions(pv.family)
                if v.entry.status == "approved" and v.version != pv.version
                and v.entry.effective_from <= pv.entry.effective_from]

@@ -167,7 +167,7 @@ def recorded_changes(store: Any, registry: Any, family: str, v1: str, v2: str,
     """Recorded decisions under V1 re-evaluated under V2 (fast evaluator, consults and
     all): how many there are, how many change outcome, how many V2 refuses."""
     from decision_engine.audit.records import RecordFilter
-    from decision_engine.audit.replay import core_evaluator
+    from decision_engine.audit.replay import consulted_versions, core_evaluator
     from decision_engine.engine.decision import DECISION_FORMAT
     from decision_engine.errors import DecisionEngineError
 
@@ -179,7 +179,7 @@ def recorded_changes(store: Any, registry: Any, family: str, v1: str, v2: str,
         facts = json.loads(rec.input or "{}")
         try:
             new = run(family, facts, dt.date.fromisoformat(str(rec.decision_date)), v2,
-                      DECISION_FORMAT)
+                      DECISION_FORMAT, consulted_versions(rec.output or "{}"))
         except DecisionEngineError:
             counts["refused_by_new_version"] += 1
             continue

@@ -95,10 +95,12 @@ def blocks(pv: PolicyVersion, proofs: Mapping[str, str] | None = None,
         ["approved on", entry.approved_on.isoformat() if entry.approved_on else ""],
         ["file", entry.file], ["sha256", pv.sha256],
     ]
-    for extra in ("supersedes", "corrects", "entry_sha256"):
-        got = getattr(entry, extra, None)
-        if got:
-            approval.append([extra.replace("_", " "), str(got)])
+    if entry.supersedes:
+        approval.append(["supersedes", entry.supersedes])
+    for i, text in enumerate(entry.corrects, 1):
+        approval.append([f"corrects ({i})", text])
+    if entry.entry_sha256:
+        approval.append(["entry sha256", entry.entry_sha256])
     if entry.note:
         approval.append(["note", entry.note])
     out += [Heading(2, "Dates and approval", "approval"), Grid(["", ""], approval)]

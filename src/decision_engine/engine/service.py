@@ -148,8 +148,13 @@ class Engine:
 
     def evaluate(self, family: str, facts: Mapping[str, Any], on: dt.date,
                  version: str | None = None, *, engine: EngineKind = "durable",
-                 fmt: int = DECISION_FORMAT) -> Decision:
-        """The decision in decision format *fmt* (replay asks for the recorded one)."""
+                 fmt: int = DECISION_FORMAT,
+                 pins: Mapping[str, str] | None = None) -> Decision:
+        """The decision in decision format *fmt* (replay asks for the recorded one).
+
+        *pins* maps a consulted family to the version to consult instead of the one the
+        date selects: replay passes the versions a recorded decision consulted (its
+        provenance), so a later revision of a consulted family never changes it."""
         check_format(fmt)
         pv = self.registry.select(family, on, version)
         cp = self.compiled(pv)
@@ -157,7 +162,9 @@ class Engine:
         if cp.policy.consults:
             def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
                 # only exposed parts are read; format 1 is the least work to build
-                return self.evaluate(other, other_facts, day, engine=engine, fmt=1)
+                return self.evaluate(other, other_facts, day,
+                                     None if pins is None else pins.get(other),
+                                     engine=engine, fmt=1, pins=pins)
 
         return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt)
 
@@ -245,8 +252,9 @@ def _engine(registry: Registry | None) -> Engine:
 
 def evaluate(family: str, facts: Mapping[str, Any], on: dt.date, version: str | None = None,
              *, registry: Registry | None = None, engine: EngineKind = "durable",
-             fmt: int = DECISION_FORMAT) -> Decision:
-    return _engine(registry).evaluate(family, facts, on, version, engine=engine, fmt=fmt)
+             fmt: int = DECISION_FORMAT, pins: Mapping[str, str] | None = None) -> Decision:
+    return _engine(registry).evaluate(family, facts, on, version, engine=engine, fmt=fmt,
+                                      pins=pins)
 
 
 def decide(family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,

@@ -39,6 +39,14 @@ class VersionEntry(BaseModel):
     entry_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
         default=None, description="Pins this entry's own fields (dates, file, status, "
         "approval, sha256, and any other field but `note`) once approved: see entry_digest.")
+    supersedes: str | None = Field(
+        default=None, description="The version of the same family this one corrects: a "
+        "new encoding of the same published policy. Where both are in force, this one is "
+        "selected for new decisions; decisions recorded under the old one still replay "
+        "under it.")
+    corrects: list[str] = Field(
+        default_factory=list, description="What this revision corrects, in short texts "
+        "(with `supersedes`).")
     note: str = ""
 
     def in_force(self, on: dt.date) -> bool:
@@ -88,6 +96,25 @@ def entry_digest(entry: VersionEntry) -> str:
                   effective_from=entry.effective_from.isoformat())
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _supersedes(fam: FamilyEntry, newer: VersionEntry, older: VersionEntry) -> bool:
+    """*newer* supersedes *older*, directly or through a chain of revisions."""
+    by_name = {v.version: v for v in fam.versions}
+    seen: set[str] = set()
+    step: VersionEntry | None = newer
+    while step is not None and step.supersedes is not None and step.version not in seen:
+        seen.add(step.version)
+        if step.supersedes == older.version:
+            return True
+        step = by_name.get(step.supersedes)
+    return False
+
+
+def superseded_by(fam: FamilyEntry, entry: VersionEntry) -> list[str]:
+    """The approved versions that directly supersede *entry* (for listings)."""
+    return [v.version for v in fam.versions
+            if v.supersedes == entry.version and v.status == "approved"]
 
 
 def file_sha256(path: Path) -> str:
@@ -169,6 +196,7 @@ class Registry:
                     errors.append(PolicyError(where, "duplicate-version",
                                               f"{family} {entry.version} is registered twice"))
                 versions[family][entry.version] = pv
+            errors.extend(cls._supersessions(family, fam, tree))
             errors.extend(cls._overlaps(family, fam, tree))
         if errors:
             raise PolicyErrors(errors)
@@ -222,6 +250,57 @@ class Registry:
                               "version")
 
     @staticmethod
+    def _supersessions(family: str, fam: FamilyEntry, tree: object) -> list[PolicyError]:
+        """A ``supersedes`` names another version of the same family, never itself, never
+        in a cycle, and comes with what it ``corrects``; ``corrects`` without a target is
+        refused. Errors point at the key in policies.yaml."""
+        errors = []
+        names = {v.version for v in fam.versions}
+        by_name = {v.version: v for v in fam.versions}
+
+        def at(i: int, key: str) -> Location:
+            return locate(tree, ("families", family, "versions", i, key), "policies.yaml")
+
+        for i, v in enumerate(fam.versions):
+            target = v.supersedes
+            if target is None:
+                if v.corrects:
+                    errors.append(PolicyError(
+                        at(i, "corrects"), "corrects-without-supersedes",
+                        f"{family} {v.version} lists what it corrects but names no version it "
+                        "supersedes; add `supersedes: VERSION`"))
+                continue
+            if target == v.version:
+                errors.append(PolicyError(at(i, "supersedes"), "bad-supersedes",
+                                          f"{family} {v.version} supersedes itself"))
+                continue
+            if target not in names:
+                errors.append(PolicyError(
+                    at(i, "supersedes"), "unknown-supersedes",
+                    f"{family} {v.version} supersedes {target!r}, which is not a version of "
+                    f"{family} (known: {', '.join(sorted(names - {v.version}))})"))
+                continue
+            if not v.corrects:
+                errors.append(PolicyError(
+                    at(i, "supersedes"), "missing-corrects",
+                    f"{family} {v.version} supersedes {target} but does not say what it "
+                    "corrects; add `corrects:` with a short text per correction"))
+            chain = [v.version]
+            step: VersionEntry | None = by_name[target]
+            while step is not None:
+                chain.append(step.version)
+                if step.version == v.version:
+                    errors.append(PolicyError(
+                        at(i, "supersedes"), "supersedes-cycle",
+                        f"{family} {v.version}: supersedes forms a cycle "
+                        f"({' → '.join(chain)})"))
+                    break
+                if step.supersedes is None or len(chain) > len(names):
+                    break
+                step = by_name.get(step.supersedes)
+        return errors
+
+    @staticmethod
     def _overlaps(family: str, fam: FamilyEntry, tree: object) -> list[PolicyError]:
         errors = []
         approved = [(i, v) for i, v in enumerate(fam.versions) if v.status == "approved"]
@@ -233,7 +312,8 @@ class Registry:
             for j, b in approved[a_i + 1:]:
                 a_end = a.effective_to or dt.date.max
                 b_end = b.effective_to or dt.date.max
-                if a.effective_from < b_end and b.effective_from < a_end:
+                if (a.effective_from < b_end and b.effective_from < a_end
+                        and not _supersedes(fam, a, b) and not _supersedes(fam, b, a)):
                     errors.append(PolicyError(
                         locate(tree, ("families", family, "versions", j), "policies.yaml"),
                         "overlapping-versions",
@@ -265,12 +345,34 @@ class Registry:
             raise UnknownPolicyError(
                 f"{family} has no version {version!r}; known: {known}") from None
 
+    def current(self, family: str, version: str) -> str:
+        """The approved revision that stands in for *version* on its dates: *version*
+        itself, or the last of the approved revisions superseding it (a chain r2 → r3).
+        Where two approved revisions supersede one version (on different dates), the
+        first registered is followed."""
+        fam = self.family(family)
+        self.get(family, version)
+        seen = {version}
+        while True:
+            newer = [v for v in superseded_by(fam, self._versions[family][version].entry)
+                     if v not in seen]
+            if not newer:
+                return version
+            version = newer[0]
+            seen.add(version)
+
     def select(self, family: str, on: dt.date, version: str | None = None) -> PolicyVersion:
-        """The named version (drafts only when named), else the approved one in force."""
+        """The named version (drafts only when named), else the approved one in force: of
+        approved versions in force on *on*, the one no other of them supersedes (loading
+        refuses overlaps that supersession does not explain, so there is one)."""
         if version is not None:
             return self.get(family, version)
-        for pv in self.versions(family):
-            if pv.entry.status == "approved" and pv.entry.in_force(on):
+        fam = self.family(family)
+        candidates = [pv for pv in self.versions(family)
+                      if pv.entry.status == "approved" and pv.entry.in_force(on)]
+        for pv in candidates:
+            if not any(_supersedes(fam, other.entry, pv.entry) for other in candidates
+                       if other is not pv):
                 return pv
         raise UnknownPolicyError(
             f"no approved {family} version is in force on {on.isoformat()}")

@@ -260,8 +260,8 @@ def _replay_one(services: Services, record: AuditRecord, target: str | None) -> 
     registry = services.registry
 
     def run(family: str, facts: dict[str, Any], on: dt.date, version: str,
-            fmt: int) -> Decision:
-        return evaluate(family, facts, on, version, registry=registry, fmt=fmt)
+            fmt: int, pins: dict[str, str]) -> Decision:
+        return evaluate(family, facts, on, version, registry=registry, fmt=fmt, pins=pins)
 
     row = (record.seq, record.id, record.pseudonym, record.family, record.policy_version,
            record.decision_date, record.outcome, record.input, record.output, record.detail)
