@@ -17,6 +17,10 @@ ROOT_REGISTRY = Registry.load()
 VERSIONS = {pv.version: pv for pv in ROOT_REGISTRY.versions("gravity-matrix")}
 DAYS = {"acpo-2013": dt.date(2020, 1, 1), "npcc-2023": dt.date(2024, 1, 1),
         "npcc-2025": dt.date(2026, 1, 1)}
+# a revision (issue 9: `supersedes`) is tested on the day of the version it corrects
+for _pv in VERSIONS.values():
+    if _pv.entry.supersedes in DAYS:
+        DAYS[_pv.version] = DAYS[_pv.entry.supersedes]
 SEVERITY = VERSIONS["npcc-2023"].policy.outcomes
 CAUTIONS = {"youth_caution", "youth_conditional_caution"}
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from decision_engine.audit import RecordFilter
+from decision_engine.policy.registry import Registry
 from tests.api.conftest import Api, assert_problem
 
 WHY = {"X_Justification": "Quarterly reproducibility check"}
@@ -34,7 +35,9 @@ def test_replay_one_reproduces(api: Api) -> None:
 
 def test_replay_one_what_if(api: Api) -> None:
     created = api.record(decision_date="2024-06-01")
-    assert created["decision"]["policy"]["version"] == "npcc-2023"
+    # NPCC 2023 through its current revision (issue 9)
+    assert created["decision"]["policy"]["version"] == Registry.load().current(
+        "gravity-matrix", "npcc-2023")
     r = api.client.post(f"/v1/decisions/{created['id']}/replay",
                         json={"target_version": "acpo-2013"},
                         headers=api.auth("policy_admin", **WHY))

@@ -8,7 +8,7 @@ import io
 from decision_engine.audit import RecordFilter
 from decision_engine_api.credentials import ROLES
 from tests.api.conftest import Api, assert_problem
-from tests.reports.fixture import fill
+from tests.reports.fixture import VERSION, fill
 
 WHY = "Quarterly board report AUD-2026-Q4"
 PATH = "/v1/reports/disproportionality?from=2024-05-01&to=2024-05-01"
@@ -22,7 +22,7 @@ def test_auditor_gets_the_report_logged(api: Api) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["decisions"] == 35  # its own area only (south has 35 more)
-    assert body["service_area"] == "north" and body["policy_versions"] == ["npcc-2023"]
+    assert body["service_area"] == "north" and body["policy_versions"] == [VERSION]
     rows = {(row[0], row[1]): row for row in body["tables"][1]["rows"]}
     assert rows[("black", "charge")][2:5] == [5, 10, 0.5]
     assert api.count("access") == before + 1

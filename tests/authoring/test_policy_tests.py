@@ -44,8 +44,8 @@ def root(tmp_path: Path) -> Path:
 
 def test_a_wrong_expectation_fails_naming_file_line_and_what_differs(root: Path) -> None:
     path = root / "rules/gravity-matrix/tests/version-boundaries.yaml"
-    text = path.read_text().replace("expect: {version: npcc-2025, outcome: no_further_action}",
-                                    "expect: {version: npcc-2025, outcome: charge}")
+    text = path.read_text().replace("expect: {version: npcc-2025-r2, outcome: no_further_action}",
+                                    "expect: {version: npcc-2025-r2, outcome: charge}")
     path.write_text(text)
     failed = [r for r in run_family(Registry.load(root), "gravity-matrix") if not r.ok]
     assert len(failed) == 1

@@ -8,7 +8,7 @@ from typing import Any
 
 from decision_engine.audit import RecordFilter, open_store
 from tests.pages.conftest import Site, same_origin_only, shot, sign_in
-from tests.pages.test_panel import _fill_shoplifting
+from tests.pages.test_panel import MATRIX, _fill_shoplifting
 
 WHY = "Quarterly departures audit AUD-2026-Q4"
 
@@ -44,7 +44,7 @@ def test_auditor_search_open_replay_what_if_csv(browser: Any, page: Any, site: S
     page.wait_for_url(f"**/audit/decisions/{decision_id}*")
     assert "youth caution" in page.content() and "departs from the recommendation" in \
         page.content()
-    page.get_by_role("button", name="Replay under npcc-2025").click()
+    page.get_by_role("button", name=f"Replay under {MATRIX}").click()
     assert page.locator("#replay-status").inner_text() == "reproduced"
     page.go_back()
     page.locator("#target_version").select_option("npcc-2023")

@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from decision_engine.audit import RecordFilter, open_store
+from decision_engine.policy.registry import Registry
 from tests.pages.conftest import Site, same_origin_only, shot, sign_in
+
+# the matrix in force today: NPCC 2025 through its current revision (issue 9)
+MATRIX = Registry.load().current("gravity-matrix", "npcc-2025")
 
 
 def _fill_shoplifting(page: Any) -> None:
@@ -38,7 +42,7 @@ def test_panel_recommendation_and_departure(page: Any, site: Site) -> None:
     assert page.locator(".outcome").inner_text() == "no further action"
     assert page.locator(".warnings").is_visible()  # unverified base score
     assert "NOT verified" in page.content()
-    link = page.locator("a[href^='/policies/gravity-matrix/npcc-2025#rule-']").first
+    link = page.locator(f"a[href^='/policies/gravity-matrix/{MATRIX}#rule-']").first
     assert link.is_visible()
     shot(page, "panel-result")
     # departing without a rationale is refused with the API's words beside the field
@@ -53,7 +57,7 @@ def test_panel_recommendation_and_departure(page: Any, site: Site) -> None:
     assert "departs from the recommendation" in page.content()
     same_origin_only(page, site)
     # a reason's link lands on its rule in the readable policy
-    href = page.locator("a[href^='/policies/gravity-matrix/npcc-2025#rule-']").first \
+    href = page.locator(f"a[href^='/policies/gravity-matrix/{MATRIX}#rule-']").first \
         .get_attribute("href")
     page.goto(href)
     rule = page.locator(f"#{href.split('#')[1]}")

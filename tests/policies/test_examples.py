@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from decision_engine.cli.main import app
-from tests.policies.support import ROOT, example, example_file
+from tests.policies.support import REGISTRY, ROOT, example, example_file
 
 runner = CliRunner()
 
-# family/name -> (the version in force on the example's own date, its outcome)
+# family/name -> (the published version in force on the example's own date, its outcome);
+# it decides under that version's current revision (REGISTRY.current: issue 9's r2s)
 EXPECTED = {
     "contact-frequency/asset-score-medium-rosh-high": ("scaled-approach-2009", "intensive"),
     "contact-frequency/iss-step-down": ("scaled-approach-2009", "intensive"),
@@ -54,8 +55,9 @@ def test_an_example_decides_on_its_own_date_without_on(key: str) -> None:
     result = runner.invoke(app, ["decide", family, "--case", name])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
+    version, outcome = EXPECTED[key]
     assert (out["decision_date"], out["policy"]["version"], out["outcome"]) == (
-        written_for, *EXPECTED[key])
+        written_for, REGISTRY.current(family, version), outcome)
     dated = runner.invoke(app, ["decide", family, "--case", str(ROOT / "examples" / family /
                                                                 f"{name}.json"),
                                 "--on", written_for])
@@ -107,7 +109,8 @@ def test_a_case_wrong_on_every_date_gets_no_date_advice(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "error: facts.offence: 'jaywalking': not a known value" in result.stderr
     assert "decision date" not in result.stderr
-    assert "`decision-engine inputs gravity-matrix --policy-version npcc-2023`" in result.stderr
+    in_force = REGISTRY.current("gravity-matrix", "npcc-2023")
+    assert f"`decision-engine inputs gravity-matrix --policy-version {in_force}`" in result.stderr
 
 
 def test_an_unknown_example_name_says_where_the_list_is() -> None:

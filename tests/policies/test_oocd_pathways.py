@@ -72,9 +72,10 @@ def test_consults_the_gravity_matrix_in_force_and_carries_its_warnings() -> None
     """§3 C5: the gravity score under the matrix version in force on the decision date."""
     d = check()
     consulted = [p for p in d.provenance if p.kind == "policy"]
-    assert [p.name for p in consulted] == ["gravity-matrix@npcc-2025"]
+    matrix = f"gravity-matrix@{REGISTRY.current('gravity-matrix', 'npcc-2025')}"
+    assert [p.name for p in consulted] == [matrix]
     assert consulted[0].verified is False  # its offence base scores are unverified rows
-    assert any(w.startswith("gravity-matrix@npcc-2025: rests on an unverified row: table "
+    assert any(w.startswith(f"{matrix}: rests on an unverified row: table "
                             "'offences', row 'theft_other'") for w in d.warnings)
     assert d.outputs["gravity_score"] == 2
     assert "final gravity score 2" in reason(d, "c5-gravity").text
@@ -91,7 +92,8 @@ def test_version_and_consulted_matrix_by_date(on: dt.date, version: str, gravity
         k: v for k, v in facts().items() if k != "cif_completed"}
     d = run(FAMILY, fact_set, on)
     assert d.policy.version == version
-    assert [p.name for p in d.provenance if p.kind == "policy"] == [f"gravity-matrix@{gravity}"]
+    in_force = REGISTRY.current("gravity-matrix", gravity)  # its current revision (issue 9)
+    assert [p.name for p in d.provenance if p.kind == "policy"] == [f"gravity-matrix@{in_force}"]
 
 
 def test_not_in_force_before_the_npcc_2023_matrix() -> None:

@@ -22,8 +22,11 @@ from typing import Any
 
 from decision_engine.audit import DecisionEntry, Store
 from decision_engine.engine import decide
+from decision_engine.policy.registry import Registry
 
 ON = dt.date(2024, 5, 1)
+# NPCC 2023, as the approved revision that now stands in for it (issue 9: npcc-2023-r2)
+VERSION = Registry.load().current("gravity-matrix", "npcc-2023")
 CHARGE = {"offence": "robbery", "sufficient_evidence": True, "admission": "admitted"}
 RESOLUTION = {"offence": "robbery", "sufficient_evidence": True, "admission": "no_comment",
               "mitigating": ["minor_role_or_exploited"]}

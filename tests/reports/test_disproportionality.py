@@ -10,7 +10,7 @@ import pytest
 from decision_engine.audit import AccessContext, RecordFilter, Store
 from decision_engine.policy.registry import Registry
 from decision_engine.reports import Report, Scope, generate
-from tests.reports.fixture import ON, fill
+from tests.reports.fixture import ON, VERSION, fill
 
 ACCESS = AccessContext("auditor", "a1", "north", "quarterly board report")
 REGISTRY = Registry.load()
@@ -30,7 +30,7 @@ def test_figures_match_the_hand_computation(store: Store) -> None:
     fill(store)
     report = run(store)
     assert report.decisions == 35
-    assert report.policy_versions == ["npcc-2023"]
+    assert report.policy_versions == [VERSION]
     groups = {r[0]: r[1] for r in report.tables[0].rows}
     assert groups == {"white": 20, "black": 10, "asian": "suppressed",
                       "not recorded": "suppressed"}

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from decision_engine.audit import DecisionEntry, open_store
 from decision_engine.cli.main import app
 from decision_engine.engine import decide
-from tests.reports.fixture import CHARGE, ON, fill
+from tests.reports.fixture import CHARGE, ON, VERSION, fill
 
 runner = CliRunner()
 CHROMIUM = os.environ.get("DECISION_ENGINE_CHROMIUM", "/usr/bin/chromium")
@@ -42,7 +42,7 @@ def cli(db: str, *args: str) -> str:
 def test_json(db: str) -> None:
     out = json.loads(cli(db, "--format", "json", "--area", "north"))
     assert out["period"] == {"from": "2024-05-01", "to": "2024-05-01"}
-    assert out["policy_versions"] == ["npcc-2023"]
+    assert out["policy_versions"] == [VERSION]
     assert out["suppression_threshold"] == 5 and "Katz" in out["method"]
     assert [t["name"] for t in out["tables"]] == ["groups", "recommended", "final",
                                                   "charge_where_oocd_open"]
@@ -92,7 +92,7 @@ def test_html_is_self_contained(db: str) -> None:
     assert "<script" not in page and "src=" not in page
     assert "<link" not in page and "@import" not in page and "url(" not in page
     assert not re.search(r"https?://(?!www\.w3\.org/)", page)  # only XML namespaces
-    assert "Suppression threshold" in page and "npcc-2023" in page
+    assert "Suppression threshold" in page and VERSION in page
 
 
 def test_html_in_headless_chromium(db: str, tmp_path: Path) -> None:
