@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from decision_engine.cli.main import app
-from tests.policies.support import ROOT, example
+from tests.policies.support import REGISTRY, ROOT, example
 
 runner = CliRunner()
 
@@ -33,7 +33,9 @@ def test_decide_an_example(family: str, name: str, on: str, version: str,
                                  str(ROOT / "examples" / family / name), "--on", on])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["policy"] == {**out["policy"], "family": family, "version": version}
+    # the version in force, through any revision superseding it (issue 9)
+    assert out["policy"] == {**out["policy"], "family": family,
+                             "version": REGISTRY.current(family, version)}
     assert out["outcome"] == outcome
     assert out["reasons"] and all(r["source"]["document"] for r in out["reasons"])
 

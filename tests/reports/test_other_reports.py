@@ -35,14 +35,16 @@ def table(report: Report, name: str) -> list[dict[str, Any]]:
     return [dict(zip(t.columns, r, strict=True)) for r in t.rows]
 
 
-def record(store: Store, family: str, example: str, groups: list[str]) -> None:
+def record(store: Store, family: str, example: str, groups: list[str],
+           version: str | None = None, **facts: Any) -> None:
     body = json.loads((ROOT / "examples" / family / f"{example}.json").read_text())
     on = dt.date.fromisoformat(body["decision_date"])
     entries = []
     for i, group in enumerate(groups):
-        case = {**body["case"], "case_reference": f"{example[:20]}-{i}",
+        case = {**body["case"], "case_reference": f"{example[:14]}-{version}-{i}",
+                "facts": {**body["case"]["facts"], **facts},
                 "monitoring": {"ethnicity": group}}
-        subject, decision = decide(family, case, on)
+        subject, decision = decide(family, case, on, version)
         entries.append(DecisionEntry(decision, subject, "court_officer", "c1", "north"))
     store.append_decisions(entries)
 
@@ -108,21 +110,33 @@ def test_pace_transfers_per_quarter(store: Store) -> None:
     record(store, "pace-transfer", "impracticable-extreme-weather", ["a", "b"])  # 2019-Q1
     record(store, "pace-transfer", "under-12-serious-harm", ["a"])               # 2019-Q1
     record(store, "pace-transfer", "secure-no-bed", ["a"])                       # 2018-Q2
+    # 2019-Q1 too: a transfer the local authority accepted (achieved), and one recorded
+    # under cjca-2015, which had no accommodation_* outputs (not recorded, never guessed)
+    record(store, "pace-transfer", "under-12-serious-harm", ["b"], la_response="accepted")
+    record(store, "pace-transfer", "under-12-serious-harm", ["b"], "cjca-2015",
+           la_response="accepted")
     report = run(store, "pace-transfers", dt.date(2018, 4, 1), dt.date(2019, 6, 30))
     rows = {r["quarter"]: r for r in table(report, "quarters")}
     assert list(rows) == ["2018-Q2", "2018-Q3", "2018-Q4", "2019-Q1", "2019-Q2"]
     q1 = rows["2019-Q1"]
-    assert q1["decisions"] == 3 and q1["charged_and_refused_bail"] == 3
-    assert q1["transfers_required"] == 1 and q1["requested_non_secure"] == 1
+    assert q1["decisions"] == 5 and q1["charged_and_refused_bail"] == 5
+    assert q1["transfers_required"] == 3 and q1["requested_non_secure"] == 3
     assert q1["certificate_limb_a_impracticable"] == 2
-    assert q1["achieved_non_secure"] is None  # not recorded by any policy version yet
+    # the outputs of cjca-2015-r2 (issue 9 item 11): the local authority was asked in four
+    # decisions recorded with them (two certificates, one refusal, one acceptance)
+    assert q1["accommodation_requests_made"] == 4
+    assert (q1["achieved_non_secure"], q1["achieved_secure"]) == (1, 0)
+    assert q1["achieved_not_recorded"] == 1  # the decision recorded under cjca-2015
     assert rows["2018-Q2"]["certificate_limb_b_no_secure_accommodation"] == 1
+    assert rows["2018-Q2"]["accommodation_requests_made"] == 1
     assert rows["2018-Q3"]["decisions"] == 0
     grounds = {r["quarter"]: r for r in table(report, "grounds_rejected")}
     assert grounds["2018-Q2"]["behaviour"] == 1 and grounds["2018-Q2"]["no_secure_bed"] == 1
-    assert grounds["2019-Q1"]["offence_nature"] == 1
-    assert grounds["2019-Q1"]["local_authority_refused"] == 1
+    assert grounds["2019-Q1"]["offence_nature"] == 3  # under-12-serious-harm, three times
+    assert grounds["2019-Q1"]["local_authority_refused"] == 3
     assert "accommodation_achieved" in report.notes[-1]
+    versions = {REGISTRY.current("pace-transfer", "cjca-2015"), "cjca-2015"}
+    assert set(report.policy_versions) == versions
 
 
 def test_fixed_family_reports_refuse_another_family(store: Store) -> None:

@@ -2,11 +2,14 @@
 required, the accommodation asked for, certificates under each limb, and the grounds
 rejected as not making a transfer impracticable.
 
-What the policy records today: the outcome (transfer to non-secure or secure
+What every version records: the outcome (transfer to non-secure or secure
 accommodation, or a certificate under s.38(6)(a) or (b)), ``derived.duty_applies`` and
-the ``ground_rejected_*`` flags. Whether a transfer was *achieved* is not recorded by
-any version yet (no ``accommodation_achieved`` output): the report says so instead of
-guessing.
+the ``ground_rejected_*`` flags. From cjca-2015-r2 (issue 9 item 11) each decision's
+outputs also carry ``accommodation_requested`` (the local authority was asked),
+``accommodation_achieved`` (it accepted, so the child moves) and ``certificate_limb``
+(``a``/``b``/``none``). The report reads them where recorded; a decision made under a
+version without them is counted as *not recorded*, never guessed, and the certificate
+limb falls back to the certificate outcome, which names the same limb.
 """
 
 from __future__ import annotations
@@ -24,19 +27,26 @@ from decision_engine.reports.stats import cell
 FAMILY = "pace-transfer"
 REJECTED = "ground_rejected_"
 COLUMNS = ["quarter", "decisions", "charged_and_refused_bail", "transfers_required",
-           "requested_non_secure", "requested_secure", "achieved_non_secure",
-           "achieved_secure", "certificate_limb_a_impracticable",
+           "requested_non_secure", "requested_secure", "accommodation_requests_made",
+           "achieved_non_secure", "achieved_secure", "achieved_not_recorded",
+           "certificate_limb_a_impracticable",
            "certificate_limb_b_no_secure_accommodation"]
-OUTCOME_COLUMN = {"transfer_non_secure": "requested_non_secure",
-                  "transfer_secure": "requested_secure",
-                  "certify_impracticable": "certificate_limb_a_impracticable",
-                  "certify_no_secure_accommodation":
-                      "certificate_limb_b_no_secure_accommodation"}
-ACHIEVED_MISSING = ("Transfers achieved: not recorded. No pace-transfer version has an "
-                    "accommodation_achieved output (nor accommodation_requested or "
-                    "certificate_limb); the columns stay empty until one records them. "
-                    "Requested accommodation is read from the outcome, the limb from the "
-                    "certificate outcome.")
+REQUESTED_COLUMN = {"transfer_non_secure": "requested_non_secure",
+                    "transfer_secure": "requested_secure"}
+ACHIEVED_COLUMN = {"transfer_non_secure": "achieved_non_secure",
+                   "transfer_secure": "achieved_secure"}
+LIMB_COLUMN = {"a": "certificate_limb_a_impracticable",
+               "b": "certificate_limb_b_no_secure_accommodation"}
+OUTCOME_LIMB = {"certify_impracticable": "a", "certify_no_secure_accommodation": "b"}
+ACHIEVED_NOTE = ("Requested accommodation (non-secure, secure) is the accommodation the "
+                 "outcome calls for; accommodation_requests_made counts decisions whose "
+                 "accommodation_requested output is yes (the local authority was asked). "
+                 "Achieved counts transfers whose accommodation_achieved output is yes (the "
+                 "local authority accepted). achieved_not_recorded counts transfers whose "
+                 "decision does not say: made under a version without these outputs "
+                 "(before cjca-2015-r2), or the response was not yet known. The "
+                 "certificate limb is the certificate_limb output, or for older versions "
+                 "the certificate outcome.")
 
 
 def quarter(month: str) -> str:
@@ -59,22 +69,33 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
     extras = ["substr(d.decision_date, 1, 7)",
               f"CASE WHEN d.outcome = 'not_applicable' THEN 0 WHEN {duty} THEN 1 ELSE 0 END",
               "CASE WHEN d.outcome = 'not_applicable' THEN NULL ELSE "
-              f"{sql.text('d.output', 'flags')} END"]
+              f"{sql.text('d.output', 'flags')} END",
+              sql.text("d.output", "outputs", "accommodation_requested"),
+              sql.text("d.output", "outputs", "accommodation_achieved"),
+              sql.text("d.output", "outputs", "certificate_limb")]
     groups = reader.groups(FAMILY, extras)
     th = scope.threshold
     per: dict[str, Counter[str]] = {q: Counter() for q in quarters(scope.date_from,
                                                                    scope.date_to)}
     grounds: dict[str, Counter[str]] = {}
     for g in groups:
-        month, applies, flags = g.extra
+        month, applies, flags, requested, achieved, limb = g.extra
         c = per.setdefault(quarter(str(month)), Counter())
         c["decisions"] += g.count
         if applies:
             c["charged_and_refused_bail"] += g.count
-        if g.outcome in ("transfer_non_secure", "transfer_secure"):
+        if g.outcome in REQUESTED_COLUMN:
             c["transfers_required"] += g.count
-        if g.outcome in OUTCOME_COLUMN:
-            c[OUTCOME_COLUMN[g.outcome]] += g.count
+            c[REQUESTED_COLUMN[g.outcome]] += g.count
+            if achieved == "yes":
+                c[ACHIEVED_COLUMN[g.outcome]] += g.count
+            elif achieved != "no":  # absent (older version), pending or not_recorded
+                c["achieved_not_recorded"] += g.count
+        if requested == "yes":
+            c["accommodation_requests_made"] += g.count
+        limb = limb if limb is not None else OUTCOME_LIMB.get(g.outcome)
+        if limb in LIMB_COLUMN:
+            c[LIMB_COLUMN[str(limb)]] += g.count
         for flag in (orjson.loads(flags) if flags else []):
             if str(flag).startswith(REJECTED):
                 grounds.setdefault(quarter(str(month)), Counter())[
@@ -85,11 +106,10 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
                     "Counts per calendar quarter of the decision date; counts below the "
                     "suppression threshold are shown as suppressed.")
     table = Table("quarters", "Transfers and certificates by quarter", list(COLUMNS),
-                  note=ACHIEVED_MISSING)
+                  note=ACHIEVED_NOTE)
     for q in sorted(per):
         c = per[q]
-        table.rows.append([q, *(None if name.startswith("achieved_")
-                                else cell(c[name], th).to_json() for name in COLUMNS[1:])])
+        table.rows.append([q, *(cell(c[name], th).to_json() for name in COLUMNS[1:])])
     report.tables.append(table)
     names = sorted({n for c in grounds.values() for n in c})
     rejected = Table("grounds_rejected", "Grounds rejected as not making a transfer "
@@ -103,9 +123,9 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
         "Transfers requested and certificates given, by quarter", [r[0] for r in table.rows],
         {name.replace("_", " "): [v if isinstance(v, int) else None
                                   for v in (r[COLUMNS.index(name)] for r in table.rows)]
-         for name in ("requested_non_secure", "requested_secure",
-                      "certificate_limb_a_impracticable",
+         for name in ("requested_non_secure", "requested_secure", "achieved_non_secure",
+                      "achieved_secure", "certificate_limb_a_impracticable",
                       "certificate_limb_b_no_secure_accommodation")},
         y_title="decisions"))
-    report.notes.append(ACHIEVED_MISSING)
+    report.notes.append(ACHIEVED_NOTE)
     return report
