@@ -24,8 +24,11 @@ from tests.policies.support import (
 from tests.strategies import facts_for
 
 FAMILY = "contact-frequency"
+# every registered version, each run by name on a day it is in force; the r2 (issue 9
+# item 8) on a day after the Coventry inspection was published, when its flag can fire
 DAYS = {"scaled-approach-2009": dt.date(2012, 5, 10),
-        "national-standards-2019": dt.date(2022, 5, 10)}
+        "national-standards-2019": dt.date(2022, 5, 10),
+        "national-standards-2019-r2": dt.date(2024, 5, 10)}
 VERSIONS = list(DAYS)
 LEVELS = ["standard", "enhanced", "intensive"]
 LOR = ["low", "medium", "high"]
@@ -41,7 +44,7 @@ def facts(**over: Any) -> dict[str, Any]:
 
 
 def cf(version: str = "scaled-approach-2009", engine: str = "durable", **over: Any) -> Any:
-    return run(FAMILY, facts(**over), DAYS[version], engine=engine)
+    return run(FAMILY, facts(**over), DAYS[version], version, engine=engine)
 
 
 # --- examples tied to the notes ---------------------------------------------------------
@@ -176,7 +179,7 @@ def test_very_high_risk_of_serious_harm_needs_immediate_action() -> None:
 ])
 def test_version_in_force_by_date(on: dt.date, version: str) -> None:
     """§1.1: live 30 November 2009; §4.2: 2019 standards in force 1 April 2019."""
-    assert run(FAMILY, facts(), on).policy.version == version
+    assert run(FAMILY, facts(), on).policy.version == REGISTRY.current(FAMILY, version)
 
 
 @pytest.mark.parametrize(("name", "on", "level"), [
@@ -292,3 +295,35 @@ def test_durable_rules_and_fast_evaluator_agree_byte_for_byte(
     on = DAYS[version]
     assert (run(FAMILY, facts_, on, version).canonical_json()
             == run(FAMILY, facts_, on, version, "fast").canonical_json())
+
+
+# --- national-standards-2019-r2 (issue 9 item 8): dual high risk -------------------------
+
+@pytest.mark.parametrize(("wellbeing", "rosh", "on", "flagged"), [
+    ("high", "high", dt.date(2024, 5, 10), True),
+    ("very_high", "high", dt.date(2024, 5, 10), True),
+    ("high", "very_high", dt.date(2024, 5, 10), True),
+    ("medium", "very_high", dt.date(2024, 5, 10), False),
+    ("high", "medium", dt.date(2024, 5, 10), False),
+    ("high", "high", dt.date(2023, 2, 20), False),  # before the inspection was published
+    ("high", "high", dt.date(2023, 2, 21), True),
+])
+def test_dual_high_risk_asks_for_management_oversight(wellbeing: str, rosh: str, on: dt.date,
+                                                      flagged: bool) -> None:
+    """HMI Probation, Coventry (Feb 2023), recommendation 5: management oversight where
+    both the risk to safety and wellbeing and the risk of serious harm are high."""
+    for engine in ("durable", "fast"):
+        d = run(FAMILY, facts(safety_and_wellbeing=wellbeing, risk_of_serious_harm=rosh),
+                on, "national-standards-2019-r2", engine=engine)
+        assert ("management_oversight_dual_high_risk" in d.flags) is flagged
+        dated = any("dual_high_risk_oversight_from" in w for w in d.warnings)
+        both_high = {wellbeing, rosh} <= {"high", "very_high"}
+        assert dated is both_high  # only decisions resting on the start date say so
+        if flagged:
+            r = reason(d, "dual-high-risk-management-oversight")
+            assert r.source.document == "SEED-003" and "recommendation 5" in r.source.section
+            assert any("dual-high-risk-management-oversight" in w for w in d.warnings)
+    # the superseded version, named as replay names it, never raises the flag
+    old = run(FAMILY, facts(safety_and_wellbeing="high", risk_of_serious_harm="high"),
+              dt.date(2024, 5, 10), "national-standards-2019")
+    assert "management_oversight_dual_high_risk" not in old.flags
