@@ -172,6 +172,13 @@ class Registry:
         self.root = root
         self._versions = versions
         self._families = families
+        # family → version → the approved versions superseding it (directly or through a
+        # chain), computed once: select() runs for every decision
+        self._superseders = {
+            family: {v.version: {w.version for w in fam.versions
+                                 if w.status == "approved" and _supersedes(fam, w, v)}
+                     for v in fam.versions}
+            for family, fam in families.items()}
 
     @classmethod
     def load(cls, root: Path | None = None) -> Registry:
@@ -367,12 +374,12 @@ class Registry:
         refuses overlaps that supersession does not explain, so there is one)."""
         if version is not None:
             return self.get(family, version)
-        fam = self.family(family)
         candidates = [pv for pv in self.versions(family)
                       if pv.entry.status == "approved" and pv.entry.in_force(on)]
+        superseders = self._superseders[family]
+        in_force = {pv.version for pv in candidates}
         for pv in candidates:
-            if not any(_supersedes(fam, other.entry, pv.entry) for other in candidates
-                       if other is not pv):
+            if not superseders[pv.version] & in_force:
                 return pv
         raise UnknownPolicyError(
             f"no approved {family} version is in force on {on.isoformat()}")
