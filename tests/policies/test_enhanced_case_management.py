@@ -89,8 +89,12 @@ def test_only_the_counting_disposals_count_and_that_choice_warns() -> None:
     assert d.outcome == "not_eligible"
     assert d.outputs["offences_in_window"] == ["C"]
     assert d.outcomes["eligible"].blocked_by == ["e1-offences-unmet"]
-    assert any("counting_disposals" in w for w in d.warnings)
-    assert any(p.name == "counting_disposals" and not p.verified for p in d.provenance)
+    # the unverified counting parameter of the version in force (coventry-2020:
+    # counting_disposals; its r2: counting_out_of_court_disposals, issue 9 item 3)
+    (name,) = [n for n, p in policy(FAMILY, d.policy.version).parameters.items()
+               if n.startswith("counting_") and not p.verified]
+    assert any(name in w for w in d.warnings)
+    assert any(p.name == name and not p.verified for p in d.provenance)
 
 
 def test_practitioner_recorded_complexity_is_enough() -> None:
@@ -146,7 +150,7 @@ def test_offence_dated_after_the_decision_is_flagged_not_counted() -> None:
 def test_examples(name: str, on: dt.date, outcome: str) -> None:
     d = decide_example(FAMILY, name, on)
     assert d.outcome == outcome
-    assert d.policy.version == "coventry-2020"
+    assert d.policy.version == REGISTRY.current(FAMILY, "coventry-2020")
     assert d.canonical_json() == decide_example(FAMILY, name, on, "fast").canonical_json()
 
 
@@ -242,3 +246,37 @@ def test_durable_rules_and_fast_evaluator_agree_byte_for_byte(
     facts_, on = case
     assert (run(FAMILY, facts_, on).canonical_json()
             == run(FAMILY, facts_, on, engine="fast").canonical_json())
+
+
+# --- coventry-2020-r2 (issue 9 item 3) ---------------------------------------------------
+
+def test_r2_is_in_force_from_the_2019_20_plan_and_supersedes_coventry_2020() -> None:
+    early = run(FAMILY, facts(offences=[offence("A", "2018-09-01"), offence("B", "2019-01-15"),
+                                        offence("C", "2019-05-30")]), dt.date(2019, 6, 1))
+    assert early.policy.version == "coventry-2020-r2" and early.outcome == "eligible"
+    assert ecm().policy.version == "coventry-2020-r2"
+    assert REGISTRY.get(FAMILY, "coventry-2020-r2").entry.supersedes == "coventry-2020"
+
+
+def test_voluntary_prevention_is_not_a_current_intervention() -> None:
+    """Local offer (SEED-000): involved only for the duration of a court order or OOCD."""
+    for engine in ("durable", "fast"):
+        d = ecm(engine=engine, current_intervention="voluntary_prevention")
+        assert d.outcome == "not_eligible"
+        assert d.outputs["criterion_intervention"] == "unmet"
+        assert "voluntary_prevention_not_counted" in d.flags
+        assert reason(d, "e3-voluntary-prevention-not-an-intervention").source.document == \
+            "SEED-000"
+    old = run(FAMILY, facts(current_intervention="voluntary_prevention"), ON, "coventry-2020")
+    assert old.outcome == "eligible"  # the superseded encoding, as replay re-makes it
+
+
+def test_whether_out_of_court_outcomes_count_is_an_unverified_parameter() -> None:
+    cautions = facts(offences=[offence("A", "2019-09-01", "youth_caution"),
+                               offence("B", "2020-01-15", "youth_conditional_caution"),
+                               offence("C", "2020-06-30")])
+    d = run(FAMILY, cautions, ON)
+    assert d.outputs["offences_in_window_count"] == 3
+    assert any(w.startswith("rests on an unverified parameter: counting_out_of_court_disposals")
+               for w in d.warnings)
+    assert not any("counting_convictions" in w for w in d.warnings)  # verified
