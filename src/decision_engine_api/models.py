@@ -189,6 +189,15 @@ class PolicyVersionSummary(_Response):
     sha256: str
     note: str
     href: str
+    supersedes: str | None = Field(
+        default=None, description="The version of this family this revision corrects (a "
+        "new encoding of the same published policy); it is selected instead of that one on "
+        "the dates both are in force.")
+    superseded_by: list[str] = Field(
+        default_factory=list, description="Approved revisions that supersede this version "
+        "for new decisions; decisions recorded under it still replay under it.")
+    corrects: list[str] = Field(default_factory=list,
+                                description="What this revision corrects.")
 
 
 class PolicyFamily(_Response):

@@ -11,17 +11,21 @@ from typing import Any
 
 from decision_engine.authoring.render import render
 from decision_engine.policy.model import Table
-from decision_engine.policy.registry import PolicyVersion
+from decision_engine.policy.registry import PolicyVersion, Registry
+from decision_engine.policy.registry import superseded_by as superseded_by_of
 from decision_engine_api.models import PolicyVersionDetail, PolicyVersionSummary, RenderedTable
 
 
-def summary(pv: PolicyVersion) -> PolicyVersionSummary:
+def summary(pv: PolicyVersion, registry: Registry | None = None) -> PolicyVersionSummary:
     e = pv.entry
+    superseded_by = ([] if registry is None else
+                     superseded_by_of(registry.family(pv.family), e))
     return PolicyVersionSummary(
         family=pv.family, version=pv.version, title=pv.policy.title, status=e.status,
         effective_from=e.effective_from, effective_to=e.effective_to,
         approved_by=e.approved_by, approved_on=e.approved_on, sha256=pv.sha256,
-        note=e.note, href=f"/v1/policies/{pv.family}/{pv.version}")
+        note=e.note, href=f"/v1/policies/{pv.family}/{pv.version}",
+        supersedes=e.supersedes, superseded_by=superseded_by, corrects=list(e.corrects))
 
 
 def _cell(value: Any) -> str:
@@ -51,10 +55,11 @@ def render_table(name: str, table: Table) -> RenderedTable:
                          rows=rows, markdown="\n".join(lines))
 
 
-def detail(pv: PolicyVersion) -> PolicyVersionDetail:
+def detail(pv: PolicyVersion, registry: Registry | None = None) -> PolicyVersionDetail:
     policy = pv.policy
     return PolicyVersionDetail(
-        summary=summary(pv), description=policy.description, outcomes=list(policy.outcomes),
+        summary=summary(pv, registry), description=policy.description,
+        outcomes=list(policy.outcomes),
         inputs={k: v.model_dump(mode="json", exclude_defaults=True)
                 for k, v in policy.inputs.items()},
         parameters={k: v.model_dump(mode="json", exclude_defaults=True)

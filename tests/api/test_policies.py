@@ -24,6 +24,20 @@ def test_list_policies(api: Api) -> None:
     assert first["href"] == f"/v1/policies/gravity-matrix/{first['version']}"
 
 
+def test_revisions_say_what_they_supersede_and_correct(api: Api) -> None:
+    """Issue 9: a revision names the version it supersedes and what it corrects; the
+    superseded version names its revision."""
+    r = api.client.get("/v1/policies", headers=api.auth("panel"))
+    assert r.status_code == 200
+    versions = {v["version"]: v for f in r.json() if f["family"] == "gravity-matrix"
+                for v in f["versions"]}
+    assert versions["npcc-2023"]["superseded_by"] == ["npcc-2023-r2"]
+    assert versions["npcc-2023-r2"]["supersedes"] == "npcc-2023"
+    assert any(c.startswith("1: s.66B") for c in versions["npcc-2023-r2"]["corrects"])
+    one = api.client.get("/v1/policies/gravity-matrix/npcc-2025", headers=api.auth("panel"))
+    assert one.json()["summary"]["superseded_by"] == ["npcc-2025-r2"]
+
+
 def test_policy_version_has_yaml_and_rendered_tables(api: Api) -> None:
     r = api.client.get("/v1/policies/gravity-matrix/npcc-2025", headers=api.auth("panel"))
     assert r.status_code == 200

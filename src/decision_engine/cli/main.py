@@ -133,7 +133,7 @@ def policies(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List policy families and their versions."""
-    from decision_engine.policy.registry import Registry
+    from decision_engine.policy.registry import Registry, superseded_by
 
     try:
         registry = Registry.load()
@@ -143,7 +143,9 @@ def policies(
         {"family": pv.family, "version": pv.version, "status": pv.entry.status,
          "effective_from": pv.entry.effective_from.isoformat(),
          "effective_to": pv.entry.effective_to.isoformat() if pv.entry.effective_to else None,
-         "title": pv.policy.title, "sha256": pv.sha256, "file": pv.entry.file}
+         "title": pv.policy.title, "sha256": pv.sha256, "file": pv.entry.file,
+         "supersedes": pv.entry.supersedes,
+         "superseded_by": superseded_by(registry.family(family), pv.entry)}
         for family in registry.families() for pv in registry.versions(family)
     ]
     if as_json:
@@ -153,8 +155,10 @@ def policies(
     ver_w = max((len(str(r["version"])) for r in rows), default=0)
     for r in rows:
         until = r["effective_to"] or "(open)"
+        later = (f"  (superseded by {', '.join(r['superseded_by'])})"
+                 if r["superseded_by"] else "")
         typer.echo(f"{r['family']:<{fam_w}}  {r['version']:<{ver_w}}  {r['status']:<8}  "
-                   f"{r['effective_from']} → {until:<10}  {r['title']}")
+                   f"{r['effective_from']} → {until:<10}  {r['title']}{later}")
 
 
 @app.command()

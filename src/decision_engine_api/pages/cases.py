@@ -102,7 +102,8 @@ def _form_page(request: Request, services: Services, family: str, form: FormData
                 status=problem.status if problem else 200, errors=errors,
                 field_errors=beside, fields=fields, family=family, form=form,
                 version_title=pv.policy.title,
-                versions=[summary(v) for v in services.registry.versions(family)])
+                versions=[summary(v, services.registry)
+                          for v in services.registry.versions(family)])
 
 
 @router.get("/decide/{family}", response_class=HTMLResponse)

@@ -94,7 +94,7 @@ def policies(request: Request, services: ServicesDep) -> HTMLResponse:
     _signed_in(request, services)
     reg = services.registry
     families = [{"family": f, "title": reg.family(f).title,
-                 "versions": [summary(pv) for pv in reg.versions(f)]} for f in reg.families()]
+                 "versions": [summary(pv, reg) for pv in reg.versions(f)]} for f in reg.families()]
     return page(request, "pages/policies.html", title="Policies", families=families)
 
 
@@ -106,7 +106,7 @@ def policy_family(request: Request, family: Family, services: ServicesDep) -> HT
     reg = services.registry
     return page(request, "pages/policies.html", title=reg.family(family).title,
                 families=[{"family": family, "title": reg.family(family).title,
-                           "versions": [summary(pv) for pv in reg.versions(family)]}])
+                           "versions": [summary(pv, reg) for pv in reg.versions(family)]}])
 
 
 @router.get("/policies/{family}/{version}", response_class=HTMLResponse)
@@ -123,5 +123,5 @@ def policy_version(request: Request, family: Family, version: Version,
     rules = [{"rule": r, "when": condition_words(r.when), "effects": _effects(r),
               "document": policy.documents.get(r.source.document)} for r in policy.rules]
     return page(request, "pages/policy.html", title=f"{policy.title}",
-                summary=summary(pv), policy=policy, rules=rules,
+                summary=summary(pv, services.registry), policy=policy, rules=rules,
                 tables=[render_table(n, t) for n, t in policy.tables.items()])

@@ -22,7 +22,7 @@ _env = Environment(loader=PackageLoader("decision_engine_api", "templates"),
 def index(services: ServicesDep) -> HTMLResponse:
     reg = services.registry
     families = [{"family": f, "title": reg.family(f).title,
-                 "versions": [summary(pv) for pv in reg.versions(f)]}
+                 "versions": [summary(pv, reg) for pv in reg.versions(f)]}
                 for f in reg.families()]
     html = _env.get_template("index.html").render(families=families)
     return HTMLResponse(html)

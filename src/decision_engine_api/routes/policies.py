@@ -25,7 +25,7 @@ def list_policies(principal: PolicyReader, services: ServicesDep) -> list[Policy
         entry = reg.family(family)
         out.append(PolicyFamily(family=family, title=entry.title,
                                 description=entry.description,
-                                versions=[summary(pv) for pv in reg.versions(family)]))
+                                versions=[summary(pv, reg) for pv in reg.versions(family)]))
     return out
 
 
@@ -47,4 +47,4 @@ def get_policy_version(
         pv = services.registry.get(family, version)
     except UnknownPolicyError as exc:
         raise field_problem(404, "not-found", "Not found", "path.version", str(exc)) from None
-    return detail(pv)
+    return detail(pv, services.registry)
