@@ -23,7 +23,7 @@ from decision_engine_api.auth import BEARER_SCHEME, SignInRequired
 from decision_engine_api.examples import case_examples
 from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
-from decision_engine_api.pages import audit, cases, render, signin
+from decision_engine_api.pages import audit, cases, render, signin, what_if
 from decision_engine_api.pages import policies as policy_pages
 from decision_engine_api.pages import reports as report_pages
 from decision_engine_api.routes import (
@@ -106,6 +106,7 @@ def _pages(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(cases.router)
     app.include_router(audit.router)
+    app.include_router(what_if.router)
     app.include_router(report_pages.router)
     app.include_router(policy_pages.router)
 
