@@ -46,7 +46,7 @@ def test_counterfactuals_are_exactly_the_single_changes_that_change_the_outcome(
         d = ENGINE.evaluate(family, facts, on, version)
     except InputError:
         return
-    assert d.format == DECISION_FORMAT == 2
+    assert d.format == DECISION_FORMAT == 3
     assert all(c.outcome != d.outcome for c in d.counterfactuals)
     listed = _changes(d)
     policy = pv.policy
@@ -127,7 +127,7 @@ def test_explain_shows_what_the_outcome_hinges_on() -> None:
 def test_format_1_has_no_counterfactuals_and_format_2_bytes_carry_them() -> None:
     facts = {"offence": "theft_from_shop", "age": 13, "sufficient_evidence": True,
              "admission": "admitted"}
-    two = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1))
+    two = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1), fmt=2)
     one = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1), fmt=1)
     data = json.loads(two.canonical_json())
     assert data["format"] == 2 and data["counterfactuals"] == [

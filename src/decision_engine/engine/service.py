@@ -148,18 +148,24 @@ class Engine:
 
     def evaluate(self, family: str, facts: Mapping[str, Any], on: dt.date,
                  version: str | None = None, *, engine: EngineKind = "durable",
-                 fmt: int = DECISION_FORMAT) -> Decision:
-        """The decision in decision format *fmt* (replay asks for the recorded one)."""
+                 fmt: int = DECISION_FORMAT, signed: bool | None = None) -> Decision:
+        """The decision in decision format *fmt* (replay asks for the recorded one).
+        Local sign-offs apply from format 3 on (*signed* overrides that for a consulted
+        family, which is built in format 1 for speed but answers for its consulter)."""
         check_format(fmt)
         pv = self.registry.select(family, on, version)
         cp = self.compiled(pv)
+        signed = fmt >= 3 if signed is None else signed
         consult = None
         if cp.policy.consults:
             def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
                 # only exposed parts are read; format 1 is the least work to build
-                return self.evaluate(other, other_facts, day, engine=engine, fmt=1)
+                return self.evaluate(other, other_facts, day, engine=engine, fmt=1,
+                                     signed=signed)
 
-        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt)
+        signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
+        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt,
+                                 signoffs or None)
 
     def decide(self, family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,
                version: str | None = None, *, engine: EngineKind = "durable",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from decision_engine.errors import Location, PolicyError, PolicyErrors, UnknownPolicyError
 from decision_engine.policy import checker
 from decision_engine.policy import model as m
+from decision_engine.policy import signoffs as signoff_file
 from decision_engine.policy.loader import load_yaml_file, locate, validate
 
 Status = Literal["draft", "approved", "retired"]
@@ -141,10 +142,13 @@ class Registry:
     mid-decision)."""
 
     def __init__(self, root: Path, versions: dict[str, dict[str, PolicyVersion]],
-                 families: dict[str, FamilyEntry]) -> None:
+                 families: dict[str, FamilyEntry],
+                 signoffs: signoff_file.SignOffs | None = None) -> None:
         self.root = root
         self._versions = versions
         self._families = families
+        self.signoffs = signoffs or signoff_file.SignOffs([])
+        """Local sign-offs of unverified rows and parameters (``signoffs.yaml``)."""
 
     @classmethod
     def load(cls, root: Path | None = None) -> Registry:
@@ -172,7 +176,7 @@ class Registry:
             errors.extend(cls._overlaps(family, fam, tree))
         if errors:
             raise PolicyErrors(errors)
-        return cls(root, versions, dict(registry.families))
+        return cls(root, versions, dict(registry.families), signoff_file.load(root, versions))
 
     @staticmethod
     def _load_version(root: Path, family: str, entry: VersionEntry,

@@ -66,7 +66,7 @@ def policy_version(request: Request, family: Family, version: Version,
     except UnknownPolicyError:
         raise not_found("policy version", "path.version") from None
     _signed_in(request, services)
-    doc = render.blocks(pv)
+    doc = render.blocks(pv, signoffs=services.registry.signoffs.for_version(family, version))
     return page(request, "pages/policy.html", title=pv.policy.title, summary=summary(pv),
                 blocks=[(type(b).__name__, b) for b in doc[1:]], rules_unverified=sum(
                     not r.verified for r in pv.policy.rules))
