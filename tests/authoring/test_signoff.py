@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from decision_engine.authoring.signoff import write_signoff
 from decision_engine.cli.main import app
 from decision_engine.engine.service import Engine
 from decision_engine.errors import PolicyError
-from decision_engine.policy.registry import Registry, bundled_root
+from decision_engine.policy.registry import Registry
 
 FACTS = {"offence": "theft_from_shop", "age": 15, "sufficient_evidence": True,
          "admission": "admitted"}
@@ -25,13 +24,6 @@ ROW = "offences/theft_from_shop"
 SIGNED, FROM = dt.date(2026, 1, 10), dt.date(2026, 2, 1)
 
 
-@pytest.fixture()
-def root(tmp_path: Path) -> Path:
-    src = bundled_root()
-    shutil.copy(src / "policies.yaml", tmp_path / "policies.yaml")
-    shutil.copytree(src / "rules", tmp_path / "rules")
-    shutil.copytree(src / "examples", tmp_path / "examples")
-    return tmp_path
 
 
 def _sign(root: Path, target: str = ROW, **kw: object) -> None:

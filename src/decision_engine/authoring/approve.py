@@ -195,14 +195,8 @@ def proof_step(pv: PolicyVersion, registry: Registry) -> Step:
         return Step("proofs", True, [f"not proved (nothing claimed): {proof.refused}"])
     if not proof.verdicts:
         return Step("proofs", True, ["no properties declared"])
-    lines = []
-    for v in proof.verdicts:
-        lines.append(f"{'proved' if v.holds else 'FAILS'} {v.prop.id} over {v.checked:,} "
-                     f"cases ({v.prop.source.document}, {v.prop.source.section})")
-        cx = v.counterexample
-        if cx is not None:
-            lines.append(f"  counterexample: {'; '.join(cx.labels)} → {cx.outcome}"
-                         + (f"; then {cx.step}" if cx.step else ""))
+    lines = [f"over {domain.size:,} reduced cases:"]
+    lines += [line for v in proof.verdicts for line in v.lines()]
     return Step("proofs", all(v.holds for v in proof.verdicts), lines)
 
 
