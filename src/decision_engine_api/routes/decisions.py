@@ -1,8 +1,9 @@
 """``/v1/decisions``: evaluate and record, read, record the final outcome, replay one.
 
-Routes are plain ``def``: FastAPI runs them in its thread pool, the engine serialises
-durable-rules behind its process lock and the store serialises its connection, so a
-worker process is safe with many request threads; throughput comes from worker
+Routes are plain ``def``: FastAPI runs them in its thread pool; each call into
+durable-rules is atomic under the interpreter lock (``engine.matchers.ENGINE_LOCK``) and
+the store serialises its connection, so a worker process is safe with many request
+threads; throughput comes from worker
 processes (``decision-engine serve --workers N``).
 """
 
