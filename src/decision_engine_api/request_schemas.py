@@ -292,6 +292,11 @@ def refine(document: Schema, registry: Registry, today: dt.date) -> None:
     replay = components.get("ReplayCreate")
     if replay is not None:
         replay["properties"]["target_version"] = nullable(_enum(_versions(registry)))
+    report = paths.get("/v1/reports/{name}", {}).get("get")
+    for parameter in (report or {}).get("parameters", []):
+        if parameter["name"] == "family" and parameter["in"] == "query":
+            parameter["schema"] = {**parameter["schema"],
+                                   "anyOf": [_enum(registry.families()), NULL]}
     bulk = paths.get("/v1/replays", {}).get("post")
     if bulk is not None and "BulkReplayCreate" in components:
         components["BulkReplayRequest"] = bulk_replay_schema(

@@ -88,7 +88,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
     @router.get(
         "/{decision_id:decision_id}", response_model=StoredDecision, operation_id="get_decision",
         summary="Read a stored decision (the read is logged)",
-        responses=problem_responses(401, 403, 404, 422))
+        responses=problem_responses(401, 403, 404, 405, 422))
     def get_decision(decision_id: DecisionId, principal: Reader, services: ServicesDep,
                      x_justification: Justification = None) -> StoredDecision:
         """The decision as recorded, with its final outcome(s). The access is logged in
