@@ -61,7 +61,9 @@ RELATIONAL: dict[str, frozenset[str]] = {
     # date_to not before date_from.
     "create_replay_job": frozenset({"body.date_to"}),
     "export_decisions": frozenset({"query.date_to"}),
-    "get_report": frozenset({"query.date_to"}),
+    # ... and a family and a table of the named report (the pace-transfer report reads
+    # only pace-transfer decisions).
+    "get_report": frozenset({"query.date_to", "query.family", "query.table"}),
 }
 """Fields whose refusal of schema-valid data is documented as beyond JSON Schema."""
 
@@ -107,12 +109,25 @@ with TestClient(APP) as _client:  # one decision per family in "north", and a re
     JOB = _r.json()["id"]
 _calls = itertools.count()
 
-# The coverage phase (hundreds of boundary cases per operation) is left to the targeted
-# tests in test_errors.py; here: the documented examples and a few generated cases.
-_CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False},
-                                                   "stateful": {"enabled": False}},
-                                        "seed": 20261122})
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=_CONFIG)
+# Generated cases per role; the coverage phase (boundary values, missing required
+# headers, methods the operation does not take) is slow to generate for the families'
+# schemas, so it runs once, for each operation with the role that may call it.
+_PHASES = {"stateful": {"enabled": False}}
+_FUZZ = SchemathesisConfig.from_dict({"phases": {**_PHASES, "coverage": {"enabled": False}},
+                                      "seed": 20261122})
+_COVERAGE = SchemathesisConfig.from_dict({"phases": {
+    **_PHASES, "examples": {"enabled": False}, "fuzzing": {"enabled": False},
+    "coverage": {"enabled": True}}, "seed": 20261122})
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=_FUZZ)
+coverage_schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=_COVERAGE)
+
+CALLER = {"record_final_decision": "panel", "get_decision": "auditor",
+          "replay_decision": "auditor", "create_replay_job": "auditor",
+          "get_replay_job": "auditor", "export_decisions": "auditor",
+          "get_report": "auditor",
+          **{f"create_{f.replace('-', '_')}_decision": sorted(roles)[0]
+             for f, roles in FAMILIES.items()}}
+"""Who calls each operation in the coverage run (anything else: the panel)."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -122,18 +137,52 @@ def _close_store() -> Iterator[None]:
     _TMP.cleanup()
 
 
-def _key_of(role: str) -> type:
+def _key_of(role: str | None) -> type:
     """The role's API key as schemathesis auth, so ``ignored_auth`` knows it is real
-    and probes the operation without it and with a wrong one."""
+    and probes the operation without it and with a wrong one. ``None``: the role that
+    may call the operation (:data:`CALLER`)."""
 
     class RoleKey:
         def get(self, case: Any, context: Any) -> str:
-            return _KEYS[(role, "north")]
+            caller = role or CALLER.get(_operation_id(case), "panel")
+            return _KEYS[(caller, "north")]
 
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
     return RoleKey
+
+
+def _operation_id(case: Any) -> str:
+    return str(case.operation.definition.raw.get("operationId", ""))
+
+
+def _call(case: Any) -> None:
+    # Every other schema-valid case that names a decision or job names a real one, so
+    # the success paths are fuzzed too, not only 404s. (A negative case keeps its
+    # generated id: replacing it would make it valid.)
+    n = next(_calls)
+    params = case.path_parameters or {}
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    if "decision_id" in params and n % 2 and positive:
+        params["decision_id"] = SEEDED[n // 2 % len(SEEDED)]
+    if "job_id" in params and n % 2 and positive:
+        params["job_id"] = JOB
+    # A justification unless the case generated its own (the auditor and policy admin
+    # must give one; the schema cannot say which role is calling).
+    if isinstance(case.headers, dict) or case.headers is None:
+        case.headers = {"X-Justification": "schemathesis run", **(case.headers or {})}
+    case.call_and_validate(checks=CHECKS)
+
+
+@coverage_schema.parametrize()
+@settings(deadline=None, derandomize=True, database=None, phases=[Phase.explicit],
+          suppress_health_check=list(HealthCheck))
+@GLOBAL_AUTH_STORAGE.apply(_key_of(None), refresh_interval=None)
+def test_schema_coverage_phase(case: Any) -> None:
+    """Boundary values, missing required headers, unsupported methods (405 and
+    ``Allow``), each operation called by the role that may call it."""
+    _call(case)
 
 
 def _run_as(role: str) -> Callable[..., None]:
@@ -145,21 +194,7 @@ def _run_as(role: str) -> Callable[..., None]:
               suppress_health_check=list(HealthCheck))
     @GLOBAL_AUTH_STORAGE.apply(_key_of(role), refresh_interval=None)
     def test(case: Any) -> None:
-        # Every other schema-valid case that names a decision or job names a real one,
-        # so the success paths are fuzzed too, not only 404s. (A negative case keeps its
-        # generated id: replacing it would make it valid.)
-        n = next(_calls)
-        params = case.path_parameters or {}
-        positive = case.meta is None or case.meta.generation.mode.is_positive
-        if "decision_id" in params and n % 2 and positive:
-            params["decision_id"] = SEEDED[n // 2 % len(SEEDED)]
-        if "job_id" in params and n % 2 and positive:
-            params["job_id"] = JOB
-        # A justification unless the case generated its own (the auditor and policy
-        # admin must give one; the schema cannot say which role is calling).
-        if isinstance(case.headers, dict) or case.headers is None:
-            case.headers = {"X-Justification": "schemathesis run", **(case.headers or {})}
-        case.call_and_validate(checks=CHECKS)
+        _call(case)
 
     test.__name__ = test.__qualname__ = f"test_schema_as_{role}"
     runner: Callable[..., None] = test
