@@ -126,6 +126,17 @@ def test_export_and_report_dates_are_yyyy_mm_dd(api: Api, when: str) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.to"
 
 
+@pytest.mark.parametrize("role", ["panel", "auditor"])
+def test_a_blank_justification_is_refused_for_every_role(api: Api, role: str) -> None:
+    """The schema says some non-space character; a blank header used to mean "none" for
+    operational roles and "missing" for oversight ones."""
+    decision = api.record()
+    r = api.client.get(f"/v1/decisions/{decision['id']}",
+                       headers=api.auth(role, X_Justification="  "))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "header.X-Justification"
+
+
 def test_the_case_reference_pattern_is_the_models() -> None:
     field = Case.model_json_schema()["properties"]["case_reference"]
     assert field["pattern"] == request_schemas.CASE_REFERENCE
