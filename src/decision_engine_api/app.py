@@ -128,7 +128,7 @@ def _openapi(app: FastAPI, registry: Registry) -> None:
     built_for: list[dt.date] = []
 
     def openapi() -> dict[str, Any]:
-        today = dt.datetime.now(dt.UTC).date()
+        today = request_schemas.today()
         if app.openapi_schema and built_for == [today]:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version,

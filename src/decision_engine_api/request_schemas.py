@@ -44,6 +44,11 @@ CASE_REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$"
 """As :class:`decision_engine.engine.service.Case` (a test keeps them equal)."""
 
 
+def today() -> dt.date:
+    """The day the document is worked out for (UTC, as the service's date checks)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def component_name(family: str, version: str | None = None) -> str:
     """``GravityMatrixDecisionCreate``, ``GravityMatrixNpcc2025Case``."""
     words = re.split(r"[^A-Za-z0-9]+", family + ("-" + version if version else ""))

@@ -161,3 +161,20 @@ def test_date_patterns_admit_exactly_their_days() -> None:
         for day in days:
             assert bool(pattern.match(day.isoformat())) == (start <= day <= end), (start, end,
                                                                                    day)
+
+
+def test_the_document_is_rebuilt_when_the_day_changes(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision dates may be at most tomorrow, so the patterns move with the day."""
+
+    def latest_admitted(day: dt.date) -> list[bool]:
+        monkeypatch.setattr(request_schemas, "today", lambda: day)
+        schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+        branch = next(b for b in schemas["GravityMatrixDecisionCreate"]["anyOf"]
+                      if b["title"] == "npcc-2025, in force on the decision date")
+        date = branch["properties"]["decision_date"]["anyOf"][0]
+        return [bool(re.match(date["pattern"], (day + dt.timedelta(days=n)).isoformat()))
+                for n in (1, 2)]
+
+    assert latest_admitted(dt.date(2026, 1, 10)) == [True, False]
+    assert latest_admitted(dt.date(2026, 1, 11)) == [True, False]
