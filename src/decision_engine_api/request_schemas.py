@@ -18,8 +18,8 @@ branch fixes
 
 What no JSON Schema can say is left to the service and documented (``docs/api.md``): the
 child's age worked out from ``date_of_birth`` on the decision date must be within the
-bounds (and match ``age`` when both are given). JSON Schema's ``integer`` also admits
-``11.0``; the service takes only numbers written as integers.
+bounds (and match ``age`` when both are given). JSON Schema's ``integer`` admits
+``11.0``, and so does the service (:func:`decision_engine.strict_json.whole_number`).
 
 The schema is worked out for a day (``today``) and rebuilt when the day changes.
 """
@@ -196,15 +196,21 @@ def _passes(source: m.Policy, names: list[str], target: m.Policy) -> bool:
     return True
 
 
-def consult_days(registry: Registry, pv: PolicyVersion) -> list[dp.Interval]:
+def consult_days(registry: Registry, pv: PolicyVersion,
+                 seen: frozenset[str] = frozenset()) -> list[dp.Interval]:
     """The days on which each family *pv* consults has an approved version in force
-    that accepts the facts *pv* passes on (every day when it consults none)."""
+    that accepts the facts *pv* passes on, and on which that version's own consults can
+    be made (every day when it consults none)."""
     days = [(FIRST_DAY, dt.date.max)]
     for spec in pv.policy.consults.values():
-        fits = [_days(w.entry.effective_from, w.entry.effective_to)
-                for w in registry.versions(spec.family)
+        if spec.family in seen:  # a cycle: the checker refuses them; never loop
+            return []
+        fits = [interval for w in registry.versions(spec.family)
                 if w.entry.status == "approved"
-                and _passes(pv.policy, spec.pass_facts, w.policy)]
+                and _passes(pv.policy, spec.pass_facts, w.policy)
+                for interval in dp.intersect(
+                    [_days(w.entry.effective_from, w.entry.effective_to)],
+                    consult_days(registry, w, seen | {pv.family}))]
         days = dp.intersect(days, fits)
     return days
 

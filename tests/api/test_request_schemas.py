@@ -178,3 +178,17 @@ def test_the_document_is_rebuilt_when_the_day_changes(
 
     assert latest_admitted(dt.date(2026, 1, 10)) == [True, False]
     assert latest_admitted(dt.date(2026, 1, 11)) == [True, False]
+
+
+def test_consulted_days_follow_the_consulted_versions() -> None:
+    """Every gravity-matrix version accepts what the court officer's check passes on, so
+    the check decides from the first gravity matrix onwards (8 April 2013)."""
+    from decision_engine.policy.registry import Registry
+
+    registry = Registry.load()
+    for pv in registry.versions("oocd-pathways"):
+        assert request_schemas.consult_days(registry, pv) == [
+            (dt.date(2013, 4, 8), dt.date.max)]
+    assert request_schemas.consult_days(
+        registry, registry.get("gravity-matrix", "npcc-2025")) == [
+        (request_schemas.FIRST_DAY, dt.date.max)]
