@@ -20,7 +20,7 @@ from decision_engine.engine.evaluation import evaluate_compiled
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
 from decision_engine.errors import InputError, UnknownPolicyError
 from decision_engine.policy.registry import PolicyVersion, Registry
-from decision_engine.strict_json import IsoDate
+from decision_engine.strict_json import IsoDate, JsonInt
 
 EngineKind = Literal["durable", "fast"]
 
@@ -33,7 +33,10 @@ class Case(BaseModel):
 
     case_reference: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")]
     date_of_birth: IsoDate | None = None
-    age: int | None = None
+    age: JsonInt | None = Field(
+        default=None, description="The child's age on the decision date: a JSON integer "
+        "(15; 15.0 is the same JSON number; never \"15\" or true), as every whole-number "
+        "fact.")
     facts: dict[str, Any] = Field(default_factory=dict)
     monitoring: dict[str, str] = Field(
         default_factory=dict,
