@@ -345,7 +345,7 @@ def test_pre_cif_has_no_child_information_form() -> None:
     ("looked-after-no-cif.json", AFTER_KNIFE_GUIDANCE, "refer_back_cps"),
     ("knife-first-offence.json", AFTER_KNIFE_GUIDANCE, "refer_back_police"),
     ("pre-cif-first-time-entrant.json", PRE_CIF_DAY, "refer_back_cps"),
-    ("acpo-admitted-caution-not-considered.json", ACPO_DAY, "refer_back_police"),
+    ("pre-npcc-admitted-caution-not-considered.json", ACPO_DAY, "refer_back_police"),
 ])
 def test_examples(name: str, on: dt.date, outcome: str) -> None:
     d = decide_example(FAMILY, name, on)
@@ -357,7 +357,7 @@ def test_every_example_is_covered() -> None:
     assert set(example_names(FAMILY)) == {
         "no-comment-robbery-minor-role.json", "admitted-shoplifting-explored.json",
         "looked-after-no-cif.json", "knife-first-offence.json",
-        "pre-cif-first-time-entrant.json", "acpo-admitted-caution-not-considered.json"}
+        "pre-cif-first-time-entrant.json", "pre-npcc-admitted-caution-not-considered.json"}
 
 
 @pytest.mark.parametrize("version", list(VERSIONS))
