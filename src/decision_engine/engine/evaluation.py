@@ -82,7 +82,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     warnings.extend(w for r in effective if (w := explain.rule_warning[r.index]))
     warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
 
-    found = [] if given is None else counterfactuals(cp).find(given, on, outcome)
+    found = [] if given is None else counterfactuals(cp).find(given, on, outcome, consult)
 
     # build(): every value here was made by this module from validated data
     return build(
