@@ -46,7 +46,7 @@ def test_counterfactuals_are_exactly_the_single_changes_that_change_the_outcome(
         d = ENGINE.evaluate(family, facts, on, version)
     except InputError:
         return
-    assert d.format == DECISION_FORMAT == 2
+    assert d.format == DECISION_FORMAT == 3
     assert all(c.outcome != d.outcome for c in d.counterfactuals)
     listed = _changes(d)
     policy = pv.policy
@@ -127,7 +127,7 @@ def test_explain_shows_what_the_outcome_hinges_on() -> None:
 def test_format_1_has_no_counterfactuals_and_format_2_bytes_carry_them() -> None:
     facts = {"offence": "theft_from_shop", "age": 13, "sufficient_evidence": True,
              "admission": "admitted"}
-    two = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1))
+    two = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1), fmt=2)
     one = ENGINE.evaluate("gravity-matrix", facts, dt.date(2024, 5, 1), fmt=1)
     data = json.loads(two.canonical_json())
     assert data["format"] == 2 and data["counterfactuals"] == [
@@ -136,3 +136,29 @@ def test_format_1_has_no_counterfactuals_and_format_2_bytes_carry_them() -> None
     assert "format" not in old and "counterfactuals" not in old
     del data["format"], data["counterfactuals"]
     assert data == old
+
+
+def test_a_fact_passed_to_a_consulted_family_is_tried_through_it() -> None:
+    """The pathways check reads the admission itself and hands it to the gravity matrix:
+    a change of admission is decided again by the matrix, and the result is what the
+    whole engine gives for the changed case."""
+    facts = {"offence": "theft_from_shop", "age": 15, "sufficient_evidence": True,
+             "admission": "admitted", "never_charged_before": False,
+             "considered": ["community_resolution", "youth_caution"],
+             "charging_decision_by": "police", "joint_decision_recorded": True,
+             "departure_rationale_recorded": True, "cif_completed": False,
+             "care_status": "none", "first_time_entrant": False}
+    on = dt.date(2026, 3, 1)
+    d = ENGINE.evaluate("oocd-pathways", facts, on)
+    hinges = {(c.input, json.dumps(c.value)): c.outcome for c in d.counterfactuals}
+    assert ("admission", '"no_comment"') in hinges
+    for (name, value), outcome in hinges.items():
+        if name in ("admission", "sufficient_evidence"):
+            again = ENGINE.evaluate("oocd-pathways", {**facts, name: json.loads(value)}, on)
+            assert again.outcome == outcome != d.outcome
+    # without an engine to consult, nothing passed on is tried
+    from decision_engine.engine.counterfactuals import counterfactuals
+
+    cp = ENGINE.compiled(REGISTRY.select("oocd-pathways", on))
+    alone = counterfactuals(cp).search(dict(d.input), on, d.outcome)
+    assert alone and not any(counterfactuals(cp).plans[e[0]].consults for e in alone)

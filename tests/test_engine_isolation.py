@@ -36,7 +36,8 @@ def test_interleaved_cases_match_fresh_engines(cases: list[dict[str, Any]]) -> N
 
 
 def test_threads_give_the_same_answers_as_sequential(registry: Registry) -> None:
-    """durable-rules is not thread-safe; the engine serialises calls so threads are safe."""
+    """Threads sharing one engine give the sequential answers (why no lock of ours is
+    needed for this on a GIL build: tests/test_engine_lock.py)."""
     engine = _engine(registry)
     rng = random.Random(7)
     offences = list(registry.get("gravity-matrix", "npcc-2023").policy.tables["offences"].rows)

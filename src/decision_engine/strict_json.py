@@ -14,7 +14,7 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Strict
 
 from decision_engine.errors import DecisionEngineError
 
@@ -106,6 +106,34 @@ def _text(text: str, path: str, *, key: bool = False) -> None:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def whole_number(value: Any) -> int | None:
+    """*value* as an ``int`` if JSON Schema's ``integer`` admits it, else None.
+
+    JSON has one number type: ``11.0`` and ``1.1e1`` are the integer 11 (JSON Schema
+    2020-12 says so, OpenAPI 3.1 generators send them, and RFC 8785 canonical JSON writes
+    all three as ``11``), so they are taken as 11; ``11.5``, ``"11"`` and ``true`` are not.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _json_integer(value: Any) -> Any:
+    number = whole_number(value)
+    if number is None:
+        raise ValueError("expected a whole number")
+    return number
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer), Strict()]
+"""An integer field: a JSON integer, or a number with no fraction (``11.0``); never a
+string or a boolean."""
 
 
 def _iso_date(value: Any) -> Any:

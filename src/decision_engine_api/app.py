@@ -7,6 +7,7 @@ requests. Each uvicorn worker process builds its own app and services.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,12 +19,12 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from decision_engine.policy.registry import Registry
-from decision_engine_api import problems
+from decision_engine_api import problems, request_schemas
 from decision_engine_api.auth import BEARER_SCHEME, SignInRequired
 from decision_engine_api.examples import case_examples
 from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
-from decision_engine_api.pages import audit, cases, render, signin
+from decision_engine_api.pages import audit, cases, render, signin, what_if
 from decision_engine_api.pages import policies as policy_pages
 from decision_engine_api.pages import reports as report_pages
 from decision_engine_api.routes import (
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(policies.router)
     app.include_router(docs.router)
     _pages(app)
-    _problem_content_types(app)
+    _openapi(app, registry)
     return app
 
 
@@ -106,6 +107,7 @@ def _pages(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(cases.router)
     app.include_router(audit.router)
+    app.include_router(what_if.router)
     app.include_router(report_pages.router)
     app.include_router(policy_pages.router)
 
@@ -119,12 +121,16 @@ def _pages(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, render.sign_in_redirect)
 
 
-def _problem_content_types(app: FastAPI) -> None:
-    """Declare error responses as application/problem+json only, in the OpenAPI document
-    (FastAPI also lists application/json for a response ``model``)."""
+def _openapi(app: FastAPI, registry: Registry) -> None:
+    """The OpenAPI document: error responses as application/problem+json only (FastAPI
+    also lists application/json for a response ``model``), and request schemas with the
+    registry's families, versions, inputs and outcomes (:mod:`.request_schemas`)."""
+
+    built_for: list[dt.date] = []
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
+        today = request_schemas.today()
+        if app.openapi_schema and built_for == [today]:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description, routes=app.routes)
@@ -147,7 +153,10 @@ def _problem_content_types(app: FastAPI) -> None:
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+        # Decision dates are bounded by tomorrow: rebuilt when the day changes.
+        request_schemas.refine(schema, registry, today)
         app.openapi_schema = schema
+        built_for[:] = [today]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Path
+from pydantic import AfterValidator, Field
 
 from decision_engine_api.auth import Principal, require
 from decision_engine_api.services import Services, get_services
@@ -27,7 +28,19 @@ DecisionId = Annotated[str, Path(pattern=UUID_PATTERN, description="A decision i
                                  examples=["0b7c2c9e-8f3e-4a51-9a43-3f1f1d2b8e10"])]
 JobId = Annotated[str, Path(pattern=UUID_PATTERN, description="A replay job id.")]
 
-Justification = Annotated[str | None, Header(
+NOT_BLANK = r"[^\s\x1c-\x1f]"
+"""Some character that is not white space (as Python's ``str.strip`` counts it)."""
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is blank: leave the header out, or say why the decisions are "
+                         "being read")
+    return value
+
+
+Justification = Annotated[Annotated[str, AfterValidator(_not_blank),
+                                    Field(json_schema_extra={"pattern": NOT_BLANK})] | None, Header(
     alias="X-Justification", max_length=1000,
     description="Why stored decisions are being read (logged with the access; DPA 2018 "
     "s.62). Required for the auditor and policy_admin roles. Must not contain the case "

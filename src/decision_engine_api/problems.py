@@ -95,6 +95,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the problems a route can answer with."""
     descriptions = {400: "Malformed request", 401: "Missing or invalid credentials",
                     403: "This role may not call this route", 404: "Not found",
+                    405: "Method not allowed: a segment that is not a decision id is a "
+                    "family path, which takes POST only (`Allow` names it)",
                     409: "Conflict", 413: "Body too large", 422: "Invalid input",
                     503: "Not ready"}
     return {s: {"model": Problem, "description": descriptions.get(s, "Problem"),

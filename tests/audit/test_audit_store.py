@@ -15,6 +15,7 @@ from audit_support import Made, Raw, RawDecision, decision_json, make_decisions
 from decision_engine.audit import (
     AuditValidationError,
     DecisionEntry,
+    FinalEntry,
     RecordFilter,
     RecordNotFound,
     Retention,
@@ -141,6 +142,33 @@ def test_audit_final_decision_needs_rationale_to_depart(store: Store,
         "recommended_outcome": recommended, "departs_from_recommendation": True,
         "rationale": "Panel weighed the victim's view", "supersedes": agreed.id}
     assert finals[-1].pseudonym == store.get(ref.id).pseudonym  # type: ignore[union-attr]
+    assert store.verify().ok
+
+
+def test_audit_append_finals_is_all_or_nothing_and_sees_its_own_batch(
+        store: Store, decisions: list[Made]) -> None:
+    made = decisions[0]
+    ref = _append(store, made)
+    recommended = made.decision.outcome
+    other = "charge" if recommended != "charge" else "youth_caution"
+    area = made.service_area
+    before = store.count(RecordFilter(kind="final_decision"))
+    head = store.verify().records
+    # the second replaces the first within the same batch, so it needs a rationale: refused,
+    # and the first (valid on its own) is not recorded either
+    with pytest.raises(AuditValidationError) as info:
+        store.append_finals([FinalEntry(ref.id, recommended, None, "panel", "p", area),
+                             FinalEntry(ref.id, other, None, "panel", "p", area)])
+    assert info.value.field == "rationale"
+    assert store.count(RecordFilter(kind="final_decision")) == before
+    assert store.verify().records == head
+    refs = store.append_finals([
+        FinalEntry(ref.id, recommended, None, "panel", "p", area),
+        FinalEntry(ref.id, other, "Panel weighed the victim's view", "panel", "p", area)])
+    finals = store.finals_for(ref.id)
+    assert [f.id for f in finals] == [r.id for r in refs]
+    assert finals[-1].detail_obj["supersedes"] == refs[0].id
+    assert refs[1].seq == refs[0].seq + 1
     assert store.verify().ok
 
 

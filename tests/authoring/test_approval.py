@@ -4,7 +4,6 @@ only after the checks pass, keeping the registry's comments."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from decision_engine.authoring.approve import ApprovalError, gate, write_approva
 from decision_engine.cli.main import app
 from decision_engine.errors import PolicyErrors
 from decision_engine.policy.registry import Registry, bundled_root, entry_digest
-
-
-@pytest.fixture()
-def root(tmp_path: Path) -> Path:
-    src = bundled_root()
-    shutil.copy(src / "policies.yaml", tmp_path / "policies.yaml")
-    shutil.copytree(src / "rules", tmp_path / "rules")
-    shutil.copytree(src / "examples", tmp_path / "examples")
-    return tmp_path
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -92,6 +82,9 @@ def _add_draft(root: Path) -> None:
     src = root / "rules/gravity-matrix/npcc-2025.yaml"
     draft = src.read_text().replace("version: npcc-2025", "version: npcc-2026", 1)
     (root / "rules/gravity-matrix/npcc-2026.yaml").write_text(draft)
+    side = (root / "rules/gravity-matrix/npcc-2025.properties.yaml").read_text()
+    (root / "rules/gravity-matrix/npcc-2026.properties.yaml").write_text(
+        side.replace("version: npcc-2025", "version: npcc-2026", 1))
     (root / "rules/gravity-matrix/tests/npcc-2026.yaml").write_text(
         "family: gravity-matrix\ntests:\n  - name: draft shoplifting\n    date: 2026-06-01\n"
         "    version: npcc-2026\n    case: {case_reference: T-1, age: 15, facts: {offence: "
@@ -156,3 +149,73 @@ def test_approve_cli_shows_the_diff_then_writes(root: Path) -> None:
     assert "+version: npcc-2026" in out.output and "-version: npcc-2025" in out.output
     assert "approved gravity-matrix npcc-2026 by A R on 2026-03-01" in out.output
     assert CliRunner().invoke(app, ["check"], env=env).exit_code == 0
+
+
+def _edit_draft(root: Path, old: str, new: str) -> None:
+    path = root / "rules/gravity-matrix/npcc-2026.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_clean_draft_passes_every_step(root: Path) -> None:
+    _add_draft(root)
+    result = gate(root, "gravity-matrix", "npcc-2026")
+    assert [(s.name, s.ok) for s in result.steps] == [
+        ("load and check", True), ("policy tests", True), ("lint", True), ("proofs", True),
+        ("diff", True)]
+    proofs = next(s for s in result.steps if s.name == "proofs").lines
+    assert proofs[0].startswith("over ") and proofs[0].endswith(" reduced cases:")
+    assert any(line.startswith("proved not-admitted-no-caution  (S9") for line in proofs)
+
+
+def test_approve_refuses_a_property_that_fails_with_its_counterexample(root: Path) -> None:
+    _add_draft(root)
+    # the statutory gate that keeps a caution from a child who did not admit, dropped
+    _edit_draft(root, "    block: [youth_caution, youth_conditional_caution]\n"
+                "    reason: \"No admission", "    block: [youth_conditional_caution]\n"
+                "    reason: \"No admission")
+    result = gate(root, "gravity-matrix", "npcc-2026")
+    proofs = next(s for s in result.steps if s.name == "proofs")
+    assert not proofs.ok and not result.ok
+    assert any(line.startswith("FAILS  not-admitted-no-caution") for line in proofs.lines)
+    cx = [line for line in proofs.lines if "counterexample:" in line]
+    assert cx and "admission" in cx[0] and "caution" in cx[0]
+    before = (root / "policies.yaml").read_text()
+    out = CliRunner().invoke(app, ["approve", "gravity-matrix", "npcc-2026", "--by", "X"],
+                             env={"DECISION_ENGINE_POLICY_ROOT": str(root)})
+    assert out.exit_code == 1 and "FAIL  proofs" in out.output
+    assert (root / "policies.yaml").read_text() == before
+
+
+def test_approve_refuses_a_rule_lint_says_can_never_fire(root: Path) -> None:
+    _add_draft(root)
+    _edit_draft(root, "  - id: evidential-test-not-met\n",
+                "  - id: planted-never-fires\n"
+                "    when: {all: [{fact: sufficient_evidence, eq: true}, "
+                "{fact: sufficient_evidence, eq: false}]}\n"
+                "    flag: [planted]\n    reason: \"Cannot happen.\"\n"
+                "    source: {document: S9, section: \"s.66ZA\"}\n"
+                "  - id: evidential-test-not-met\n")
+    result = gate(root, "gravity-matrix", "npcc-2026")
+    lint = next(s for s in result.steps if s.name == "lint")
+    assert not lint.ok and not result.ok
+    assert any("planted-never-fires" in line or "npcc-2026.yaml:" in line
+               for line in lint.lines)
+    assert any("never-fires" in line or "never-applies" in line for line in lint.lines)
+
+
+def test_approval_shows_the_semantic_diff(root: Path) -> None:
+    _add_draft(root)
+    # one more point on shoplifting's base score: cases move up the ladder
+    _edit_draft(root, 'theft_from_shop: {title: "Theft from a shop", base_score: 1,',
+                'theft_from_shop: {title: "Theft from a shop", base_score: 2,')
+    result = gate(root, "gravity-matrix", "npcc-2026")
+    diff = next(s for s in result.steps if s.name == "diff")
+    assert diff.ok
+    assert diff.lines[0] == "gravity-matrix: npcc-2025 → npcc-2026"
+    assert any("offences.theft_from_shop" in line and "base_score" in line
+               for line in diff.lines)
+    cases = next(line for line in diff.lines if line.startswith("Cases: "))
+    assert int(cases.split()[1].replace(",", "")) > 0, cases
+    assert any(line.strip().startswith("no_further_action → ") for line in diff.lines)

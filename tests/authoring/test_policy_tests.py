@@ -3,7 +3,6 @@ when a decision misses an expectation, naming file:line."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -32,14 +31,6 @@ def test_bundled_policy_test_passes(result: Result) -> None:
     assert result.ok, result.report()
 
 
-@pytest.fixture()
-def root(tmp_path: Path) -> Path:
-    src = bundled_root()
-    for name in ("policies.yaml",):
-        shutil.copy(src / name, tmp_path / name)
-    shutil.copytree(src / "rules", tmp_path / "rules")
-    shutil.copytree(src / "examples", tmp_path / "examples")
-    return tmp_path
 
 
 def test_a_wrong_expectation_fails_naming_file_line_and_what_differs(root: Path) -> None:

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.pages.conftest import Site, same_origin_only, shot, sign_in
+from tests.pages.conftest import Site, fill_case, same_origin_only, shot, sign_in
 from tests.pages.test_panel import _fill_shoplifting
+from tests.pages.test_roles import _example
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -60,11 +61,28 @@ def test_every_page_passes_axe(browser: Any, site: Site) -> None:
         other = _page(browser, site)
         sign_in(other, site, role, f"/decide/{family}")
         _scan(other, f"{family}-form")
+        if family == "oocd-pathways":  # the decision page with its checklist table
+            case, on = _example(family, "knife-first-offence")
+            other.locator("#decision_date").fill(on)
+            fill_case(other, case)
+            other.get_by_role("button", name="Get the recommendation").click()
+            other.wait_for_selector("#item-C13")
+            _scan(other, "court-checklist")
         other.context.close()
     auditor = _page(browser, site)
     sign_in(auditor, site, "auditor", "/audit")
     auditor.locator("#justification").fill("Accessibility check of the audit pages")
     auditor.get_by_role("button", name="Search").click()
     _scan(auditor, "auditor-search")
+    auditor.locator("#family").select_option("gravity-matrix")
+    auditor.get_by_role("button", name="Search").click()
+    auditor.locator("#what_if_version").select_option("acpo-2013")
+    auditor.get_by_role("button", name="Run the what-if").click()
+    auditor.wait_for_url("**/audit/jobs/*")
+    _scan(auditor, "auditor-what-if-job")
+    auditor.wait_for_selector("#impact", timeout=30_000)
+    _scan(auditor, "auditor-what-if-impact")
+    auditor.goto("/audit/reports")
+    _scan(auditor, "auditor-reports")
     auditor.context.close()
     same_origin_only(page, site)

@@ -61,7 +61,9 @@ def test_panel_recommendation_and_departure(page: Any, site: Site) -> None:
         .get_attribute("href")
     page.goto(href)
     rule = page.locator(f"#{href.split('#')[1]}")
-    assert rule.is_visible() and "Source:" in rule.inner_text()
+    text = rule.inner_text()
+    assert rule.is_visible()
+    assert "Source" in text and "In words" in text and "Reason given" in text
     # the store holds it, recorded by the person, and the final points at the decision
     store = open_store(site.db_url)
     try:

@@ -42,6 +42,10 @@ def test_court_officer_refer_back(page: Any, site: Site) -> None:
     assert page.locator(".outcome").inner_text() == "refer back police"
     assert expected.outputs["action"] in page.content()
     assert "C13 missed" in page.content()
+    # the checklist table: each item met or missed, with its rule's reason
+    c13 = page.locator("#item-C13")
+    assert "missed" in c13.inner_text() and "knife possession" in c13.inner_text()
+    assert "met" in page.locator("#item-C2").inner_text()
     shot(page, "court-refer-back")
     same_origin_only(page, site)
 

@@ -33,6 +33,7 @@ EXPECTED = {
     "oocd-pathways/looked-after-no-cif": ("cif-2025", "refer_back_cps"),
     "oocd-pathways/no-comment-robbery-minor-role": ("cif-2025", "refer_back_police"),
     "oocd-pathways/pre-cif-first-time-entrant": ("pre-cif-2023", "refer_back_cps"),
+    "oocd-pathways/pre-npcc-admitted-caution-not-considered": ("acpo-2022", "refer_back_police"),
     "pace-transfer/impracticable-extreme-weather": ("cjca-2015", "certify_impracticable"),
     "pace-transfer/secure-no-bed": ("cjca-2015", "certify_no_secure_accommodation"),
     "pace-transfer/seventeen-year-old": ("pre-cjca-2015", "not_applicable"),

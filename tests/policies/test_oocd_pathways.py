@@ -32,8 +32,11 @@ PRE_CIF_DAY = dt.date(2024, 9, 1)
 AFTER_KNIFE_GUIDANCE = dt.date(2026, 3, 1)
 OOCD = policy(FAMILY, "cif-2025")
 PRE_CIF = policy(FAMILY, "pre-cif-2023")
-VERSIONS = {"pre-cif-2023": PRE_CIF, "cif-2025": OOCD}
-VERSION_DAYS = {"pre-cif-2023": [PRE_CIF_DAY], "cif-2025": [ON, AFTER_KNIFE_GUIDANCE]}
+ACPO_DAY = dt.date(2023, 3, 1)
+ACPO = policy(FAMILY, "acpo-2022")
+VERSIONS = {"acpo-2022": ACPO, "pre-cif-2023": PRE_CIF, "cif-2025": OOCD}
+VERSION_DAYS = {"acpo-2022": [ACPO_DAY], "pre-cif-2023": [PRE_CIF_DAY],
+                "cif-2025": [ON, AFTER_KNIFE_GUIDANCE]}
 SEVERITY = OOCD.outcomes
 OPTIONS = ["outcome_22_or_23", "community_resolution", "youth_caution",
            "youth_conditional_caution"]
@@ -82,6 +85,8 @@ def test_consults_the_gravity_matrix_in_force_and_carries_its_warnings() -> None
 
 
 @pytest.mark.parametrize(("on", "version", "gravity"), [
+    (dt.date(2022, 11, 1), "acpo-2022", "acpo-2013"),
+    (dt.date(2023, 9, 30), "acpo-2022", "acpo-2013"),
     (dt.date(2023, 10, 1), "pre-cif-2023", "npcc-2023"),
     (dt.date(2025, 1, 31), "pre-cif-2023", "npcc-2023"),
     (dt.date(2025, 2, 1), "cif-2025", "npcc-2025"),
@@ -96,9 +101,29 @@ def test_version_and_consulted_matrix_by_date(on: dt.date, version: str, gravity
     assert [p.name for p in d.provenance if p.kind == "policy"] == [f"gravity-matrix@{in_force}"]
 
 
-def test_not_in_force_before_the_npcc_2023_matrix() -> None:
-    with pytest.raises(UnknownPolicyError, match="2023-09-30"):
-        check(dt.date(2023, 9, 30))
+def test_not_in_force_before_the_inspection_found_the_check() -> None:
+    """The check is evidenced from the Coventry inspection's fieldwork (November 2022)."""
+    with pytest.raises(UnknownPolicyError, match="2022-10-31"):
+        check(dt.date(2022, 10, 31))
+
+
+def test_acpo_period_asks_the_gravity_questions_of_the_acpo_matrix() -> None:
+    """Issue 9 item 9: an admitted ABH scores 3 on the ACPO scale (1-4), which points to a
+    youth conditional caution; only a community resolution considered ⇒ C5 missed, and the
+    C5 rules resting on the ACPO mapping are unverified, so the decision says so."""
+    fact_set = {k: v for k, v in facts(offence="assault_occasioning_abh",
+                                       considered=["community_resolution"],
+                                       departure_rationale_recorded=False).items()
+                if k != "cif_completed"}
+    d = run(FAMILY, fact_set, ACPO_DAY)
+    assert d.policy.version == "acpo-2022"
+    assert d.outcome == "refer_back_police"
+    assert {"c5-matrix-outcome-not-considered", "c5-departure-without-rationale"} <= set(
+        fired(d))
+    assert d.outputs["matrix_points_to"] == "youth_conditional_caution"
+    assert "ACPO 2013 scale" in reason(d, "c5-gravity").text
+    assert any("c5-matrix-outcome-not-considered" in w and "unverified" in w
+               for w in d.warnings)
 
 
 def test_no_comment_without_outcome_22_considered_goes_back_to_police() -> None:
@@ -322,6 +347,7 @@ def test_pre_cif_has_no_child_information_form() -> None:
     ("looked-after-no-cif.json", AFTER_KNIFE_GUIDANCE, "refer_back_cps"),
     ("knife-first-offence.json", AFTER_KNIFE_GUIDANCE, "refer_back_police"),
     ("pre-cif-first-time-entrant.json", PRE_CIF_DAY, "refer_back_cps"),
+    ("pre-npcc-admitted-caution-not-considered.json", ACPO_DAY, "refer_back_police"),
 ])
 def test_examples(name: str, on: dt.date, outcome: str) -> None:
     d = decide_example(FAMILY, name, on)
@@ -333,7 +359,7 @@ def test_every_example_is_covered() -> None:
     assert set(example_names(FAMILY)) == {
         "no-comment-robbery-minor-role.json", "admitted-shoplifting-explored.json",
         "looked-after-no-cif.json", "knife-first-offence.json",
-        "pre-cif-first-time-entrant.json"}
+        "pre-cif-first-time-entrant.json", "pre-npcc-admitted-caution-not-considered.json"}
 
 
 @pytest.mark.parametrize("version", list(VERSIONS))

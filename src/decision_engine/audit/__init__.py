@@ -50,6 +50,7 @@ from decision_engine.audit.errors import (
     SchemaError,
 )
 from decision_engine.audit.export import export_decisions
+from decision_engine.audit.finals import FinalEntry
 from decision_engine.audit.records import (
     AccessContext,
     AuditRecord,
@@ -76,6 +77,7 @@ __all__ = [
     "DecisionEntry",
     "DurabilityError",
     "ErasureIncomplete",
+    "FinalEntry",
     "RecordFilter",
     "RecordNotFound",
     "RecordRef",

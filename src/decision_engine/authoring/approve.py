@@ -169,9 +169,57 @@ def predecessor(registry: Registry, pv: PolicyVersion) -> PolicyVersion | None:
     return max(earlier, key=lambda v: v.entry.effective_from) if earlier else None
 
 
+def lint_step(pv: PolicyVersion, registry: Registry) -> Step:
+    """``decision-engine lint`` on the draft: a finding that counts refuses approval
+    (accepted findings and notes are listed, they do not)."""
+    from decision_engine.authoring.lint import lint_file
+
+    linted = lint_file(pv.path, pv.entry.file, registry)
+    counting = [f for f in linted.findings if f.counts]
+    lines = [f.text() for f in linted.findings] or [f"{pv.entry.file}: no findings"]
+    return Step("lint", not counting, lines)
+
+
+def proof_step(pv: PolicyVersion, registry: Registry) -> Step:
+    """``decision-engine prove`` on the draft: a property that fails refuses approval,
+    with its minimal counterexample. A domain too large to enumerate is said plainly and
+    does not refuse (nothing is sampled instead, so nothing is claimed)."""
+    from decision_engine.authoring import domain as dom
+    from decision_engine.authoring.prove import MAX_CASES, load_side, prove
+
+    policy, _, _ = load_side(pv.policy, pv.path)
+    domain = dom.for_version(registry, pv.family, pv.version, policy,
+                             rules=dom.outcome_rules(policy), limit=MAX_CASES)
+    proof = prove(domain)
+    if proof.refused:
+        return Step("proofs", True, [f"not proved (nothing claimed): {proof.refused}"])
+    if not proof.verdicts:
+        return Step("proofs", True, ["no properties declared"])
+    lines = [f"over {domain.size:,} reduced cases:"]
+    lines += [line for v in proof.verdicts for line in v.lines()]
+    return Step("proofs", all(v.holds for v in proof.verdicts), lines)
+
+
+def diff_step(pv: PolicyVersion, registry: Registry) -> Step:
+    """The semantic diff against the version the draft replaces: what changed and every
+    reduced case whose outcome changes. Shown for the approver; never refuses."""
+    from decision_engine.authoring.diff import diff
+
+    before = predecessor(registry, pv)
+    if before is None:
+        return Step("diff", True, [f"{pv.family} {pv.version} replaces no approved version"])
+    return Step("diff", True, diff(registry, pv.family, before.version, pv.version).lines())
+
+
+CHECKS: list[Callable[[PolicyVersion, Registry], Step]] = [lint_step, proof_step, diff_step]
+"""What approval runs after loading and the policy tests, in this order."""
+
+
 def gate(root: Path, family: str, version: str,
          extra: list[Callable[[PolicyVersion, Registry], Step]] | None = None) -> Gate:
-    """Every check approval needs, each reported whether or not an earlier one failed."""
+    """Every check approval needs, each reported whether or not an earlier one failed:
+    load and check, policy tests, lint, proofs, and the diff (``extra`` defaults to
+    :data:`CHECKS`)."""
     from decision_engine.authoring.policytests import run_family
 
     steps: list[Step] = []
@@ -192,8 +240,11 @@ def gate(root: Path, family: str, version: str,
                       [r.report() for r in results] or [
                           f"no policy test runs {family} {version}: add cases under "
                           f"rules/{family}/tests/ with `version: {version}`"]))
-    for check in extra or []:
-        steps.append(check(pv, registry))
+    for check in CHECKS if extra is None else extra:
+        try:
+            steps.append(check(pv, registry))
+        except PolicyError as exc:
+            steps.append(Step(check.__name__.removesuffix("_step"), False, [str(exc)]))
     return Gate(steps)
 
 

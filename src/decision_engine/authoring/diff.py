@@ -71,6 +71,29 @@ class Diff:
         }
 
 
+    def lines(self, limit: int = 20) -> list[str]:
+        """The diff for a reader (``decision-engine diff`` and the approval gate)."""
+        out = [f"{self.family}: {self.v1} → {self.v2}", f"Changes ({len(self.changes)}):"]
+        out += [f"  {c.what:<8} {c.kind:<10} {c.name}" + (f"  ({c.detail})" if c.detail
+                                                           else "") for c in self.changes]
+        if self.refused:
+            out.append(f"Cases: not enumerated: {self.refused}")
+        else:
+            out.append(f"Cases: {self.changed:,} of {self.cases:,} reduced cases change "
+                       "outcome")
+            for flow in self.flows:
+                out.append(f"  {flow.before} → {flow.after}: {flow.count:,} case(s)")
+                out += [f"    - {p.text}" for p in flow.patterns[:limit]]
+                if len(flow.patterns) > limit:
+                    out.append(f"    … {len(flow.patterns) - limit} more pattern(s) (--limit)")
+        if self.recorded is not None:
+            r = self.recorded
+            out.append(f"Recorded decisions under {self.v1}: {r['decisions']:,}; "
+                       f"{r['outcome_changes']:,} would change outcome under {self.v2}; "
+                       f"{r['refused_by_new_version']:,} refused by {self.v2}")
+        return out
+
+
 def _dump(value: Any) -> str:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json", by_alias=True, exclude_defaults=True)

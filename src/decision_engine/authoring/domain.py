@@ -232,7 +232,12 @@ class _Reads:
         elif isinstance(expr, m.ExprLookup):
             lk = expr.lookup
             if isinstance(lk.key, m.FactRef):
-                self.add(lk.key.fact, "lookup", (lk.table, lk.column), at)
+                # The column's values travel with the use: the reads of one version (a
+                # diff's other side, a consulting policy) must be judged against its
+                # own table, not the table of the policy whose domain is being built.
+                rows = self.p.tables[lk.table].rows
+                column = tuple((k, rows[k].get(lk.column)) for k in sorted(rows))
+                self.add(lk.key.fact, "lookup", (lk.table, lk.column, column), at)
             else:
                 self.expr(lk.key, at)
         elif isinstance(expr, m.ExprCount | m.ExprSelect):
@@ -305,9 +310,8 @@ def _signature(policy: m.Policy, value: Any, uses: list[Use]) -> tuple[Any, ...]
             except TypeError:
                 sig.append(None)
         elif u.kind == "lookup":
-            table, column = u.detail
-            row = policy.tables[table].rows.get(str(value))
-            sig.append(None if row is None else row.get(column))
+            _, _, column = u.detail
+            sig.append(dict(column).get(str(value)))
         elif u.kind in ("given", "monotone"):
             continue
         else:

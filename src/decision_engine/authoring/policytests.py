@@ -188,8 +188,9 @@ def from_examples(registry: Registry, family: str) -> dict[str, Any]:
     for path in sorted((registry.root / "examples" / family).glob("*.json")):
         case = json.loads(path.read_text(encoding="utf-8"))
         for day in _candidate_dates(registry, family, case):
-            # an example is the API's request body {case, decision_date}, or a bare case
-            body = (case["case"] if "case" in case
+            # an example is the API's request body {"case": …, "decision_date": …} (or,
+            # written before that, a bare case with its date beside the facts)
+            body = (case["case"] if isinstance(case.get("case"), dict)
                     else {k: v for k, v in case.items() if k != "decision_date"})
             try:
                 _, d = engine.decide(family, body, day)

@@ -14,6 +14,7 @@ section of its own file. Both are read.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,20 @@ class Verdict:
     holds: bool
     checked: int
     counterexample: Counterexample | None = None
+
+    def lines(self) -> list[str]:
+        """The verdict for a reader (``prove`` and the approval gate): the property, its
+        source and, when it fails, the minimal counterexample with its facts."""
+        p = self.prop
+        out = [f"{'proved' if self.holds else 'FAILS '} {p.id}  ({p.source.document}, "
+               f"{p.source.section})"]
+        cx = self.counterexample
+        if cx is not None:
+            out.append(f"    counterexample: {'; '.join(cx.labels)} → {cx.outcome}"
+                       + (f"; then {cx.step}" if cx.step else ""))
+            out.append(f"    facts: {json.dumps(dict(cx.case.facts), sort_keys=True)} "
+                       f"on {cx.case.day.isoformat()}")
+        return out
 
 
 @dataclass

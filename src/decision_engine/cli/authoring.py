@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command()(render)
     app.command("test")(run_tests)
     app.command()(approve)
+    app.command("verify-row")(verify_row)
 
 
 def _registry(root: Path | None = None) -> Registry:
@@ -49,7 +50,8 @@ def render(
         pv = registry.get(family, version)
     except DecisionEngineError as exc:
         fail(str(exc))
-    text = render_doc(pv, "html" if fmt == "html" else "md")
+    text = render_doc(pv, "html" if fmt == "html" else "md",
+                      signoffs=registry.signoffs.for_version(family, version))
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -132,3 +134,41 @@ def approve(
         fail(str(exc))
     typer.echo(f"approved {family} {version} by {entry.approved_by} on {entry.approved_on}: "
                f"sha256 {entry.sha256}, entry_sha256 {entry.entry_sha256}")
+
+
+def verify_row(
+    family: Annotated[str, typer.Argument(help="Policy family.")],
+    version: Annotated[str, typer.Argument(help="Policy version.")],
+    target: Annotated[str, typer.Argument(help="The unverified value: `table/row` (e.g. "
+                                          "offences/theft_from_shop) or `param:name`.")],
+    by: Annotated[str, typer.Option("--by", help="Who checked it (recorded).")],
+    document: Annotated[str, typer.Option("--document", help="The primary source checked "
+                                          "(title or reference).")],
+    page: Annotated[str, typer.Option("--page", help="Where in it (page, section).")],
+    effective_from: Annotated[str | None, typer.Option(
+        "--from", help="Decisions dated on or after this day use it (default and earliest: "
+        "two days from today, so no recorded decision changes on replay).")] = None,
+    note: Annotated[str, typer.Option("--note", help="Anything else worth keeping.")] = "",
+) -> None:
+    """Record the service's own check of an unverified table row or parameter against the
+    primary source: decisions from --from on show the sign-off instead of a warning. The
+    policy file is not touched; signoffs.yaml is appended to (and pinned)."""
+    from decision_engine.authoring.signoff import write_signoff
+    from decision_engine.cli.common import parse_date
+
+    for name, value in (("--by", by), ("--document", document), ("--page", page)):
+        if not value.strip():
+            fail(f"{name}: must not be empty")
+    registry = _registry()
+    try:
+        entry = write_signoff(registry.root, family, version, target, by=by,
+                              document=document, page=page,
+                              effective_from=parse_date("--from", effective_from), note=note)
+    except DecisionEngineError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # pydantic: a malformed target or field
+        fail(f"{target}: {str(exc).splitlines()[-1].strip()}" if "target" in str(exc)
+             else str(exc).splitlines()[0])
+    typer.echo(f"signed off {family} {version} {entry.target}: {entry.words()}; in effect "
+               f"for decisions from {entry.effective_from.isoformat()} (signoffs.yaml, "
+               f"entry_sha256 {entry.entry_sha256})")

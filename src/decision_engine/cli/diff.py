@@ -43,24 +43,5 @@ def diff(
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         return
-    typer.echo(f"{family}: {v1} → {v2}")
-    typer.echo(f"\nChanges ({len(result.changes)}):")
-    for c in result.changes:
-        typer.echo(f"  {c.what:<8} {c.kind:<10} {c.name}" + (f"  ({c.detail})" if c.detail
-                                                              else ""))
-    if result.refused:
-        typer.echo(f"\nCases: not enumerated: {result.refused}")
-    else:
-        typer.echo(f"\nCases: {result.changed:,} of {result.cases:,} reduced cases change "
-                   "outcome")
-        for flow in result.flows:
-            typer.echo(f"  {flow.before} → {flow.after}: {flow.count:,} case(s)")
-            for p in flow.patterns[:limit]:
-                typer.echo(f"    - {p.text}")
-            if len(flow.patterns) > limit:
-                typer.echo(f"    … {len(flow.patterns) - limit} more pattern(s) (--limit)")
-    if result.recorded is not None:
-        r = result.recorded
-        typer.echo(f"\nRecorded decisions under {v1}: {r['decisions']:,}; "
-                   f"{r['outcome_changes']:,} would change outcome under {v2}; "
-                   f"{r['refused_by_new_version']:,} refused by {v2}")
+    for line in result.lines(limit):
+        typer.echo(line)

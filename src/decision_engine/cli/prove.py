@@ -90,15 +90,8 @@ def prove(
         if not proof.verdicts:
             typer.echo("  no properties declared")
         for v in proof.verdicts:
-            mark = "proved" if v.holds else "FAILS "
-            typer.echo(f"  {mark} {v.prop.id}  ({v.prop.source.document}, "
-                       f"{v.prop.source.section})")
-            cx = v.counterexample
-            if cx is not None:
-                typer.echo(f"      counterexample: {'; '.join(cx.labels)} → {cx.outcome}"
-                           + (f"; then {cx.step}" if cx.step else ""))
-                typer.echo(f"      facts: {json.dumps(dict(cx.case.facts), sort_keys=True)} "
-                           f"on {cx.case.day.isoformat()}")
+            for line in v.lines():
+                typer.echo(f"  {line}")
     if as_json:
         typer.echo(json.dumps({"versions": report, "failing": failed,
                                "seconds": round(time.perf_counter() - started, 3)},

@@ -2,8 +2,8 @@
 
 The store is opened (and migrated) and the policies loaded here first, so a bad
 configuration is reported as one line with exit code 2 instead of a worker traceback.
-Scale with ``--workers`` (processes): durable-rules is not thread-safe, so each process
-evaluates one decision at a time behind its own lock.
+Scale with ``--workers`` (processes): each call into durable-rules holds the interpreter
+lock, so one process evaluates on one core at a time however many threads it has.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 from decision_engine.errors import InputError
 from decision_engine.policy import model as m
-from decision_engine.strict_json import parse_iso_date
+from decision_engine.strict_json import parse_iso_date, whole_number
 
 
 def domain(policy: m.Policy, spec: m.Input | m.ItemField) -> list[str]:
@@ -38,11 +38,12 @@ def _iso_date(field: str, value: Any) -> str:
 
 
 def _int(field: str, value: Any, lo: int | None, hi: int | None) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    number = whole_number(value)  # 15.0 is the JSON integer 15 (as JSON Schema says)
+    if number is None:
         raise InputError(field, value, "expected a whole number")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
         raise InputError(field, value, f"must be between {lo} and {hi}")
-    return value
+    return number
 
 
 def _enum(policy: m.Policy, field: str, value: Any, allowed: list[str]) -> str:

@@ -6,7 +6,10 @@ admission's evidence, consent), a choice among values (admission), a set (each f
 added or removed). Numbers, dates and lists (age, months, offence histories) are facts,
 not choices, unless a policy says otherwise. Inputs the outcome cannot depend on (read
 by no rule that indicates or blocks, ``informs_only``) or that only reach it through a
-consulted family are left out.
+consulted family are left out. An input read here *and* passed to a consulted family
+(the pathways check's admission, handed to the gravity matrix) is tried through it: the
+consulted family decides again on the changed facts, every value is tried, and the memo
+keys on every fact passed.
 
 An input that is only a key into a table (the offence) changes by *band*: the distinct
 combinations of the table columns the outcome reads (the offence's base score), each
@@ -33,8 +36,12 @@ from decision_engine.compiler.outcome import (
     outcome_reads,
 )
 from decision_engine.compiler.program import CompiledPolicy
-from decision_engine.engine.decision import Counterfactual, build
+from decision_engine.engine.decision import Counterfactual, Decision, build
+from decision_engine.errors import DecisionEngineError
 from decision_engine.policy import model as m
+
+Consult = Callable[[str, Mapping[str, Any], dt.date], Decision]
+"""Decides a consulted family: (family, facts, day) → its decision."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ class _Plan:
     classes: Mapping[Any, tuple[bool, ...]] = field(default_factory=dict)
     """values: each value's results on every comparison the outcome makes with the input,
     when those are all against constants; values with equal results are interchangeable."""
+    consults: tuple[str, ...] = ()
+    """The consults the input is passed to: a change is tried through them (the consulted
+    family decides again on the changed facts, and what it exposes changes with it)."""
 
 
 def _domain(policy: m.Policy, inp: m.Input) -> tuple[str, ...]:
@@ -59,14 +69,22 @@ def _domain(policy: m.Policy, inp: m.Input) -> tuple[str, ...]:
 def plans(policy: m.Policy) -> list[_Plan]:
     """What to try for each input a panel can act on, worked out once per version."""
     need = outcome_reads(policy)
-    passed = {f for c in policy.consults.values() for f in c.pass_facts}
     out: list[_Plan] = []
     for name, inp in policy.inputs.items():
         actionable = (inp.counterfactual if inp.counterfactual is not None
                       else inp.type in ("bool", "enum", "set"))
-        if not actionable or inp.informs_only or name in passed or name not in need:
+        if not actionable or inp.informs_only or name not in need:
             continue
         how = need[name]
+        via = tuple(c for c, spec in policy.consults.items() if name in spec.pass_facts)
+        if via:  # read here and by a consulted family: every value is tried, through it
+            if inp.type == "bool":
+                out.append(_Plan(name, "bool", consults=via))
+            elif inp.type == "enum":
+                out.append(_Plan(name, "values", domain=_domain(policy, inp), consults=via))
+            elif inp.type == "set":
+                out.append(_Plan(name, "members", domain=_domain(policy, inp), consults=via))
+            continue
         if inp.type == "bool":
             out.append(_Plan(name, "bool"))
         elif inp.type == "enum" and inp.from_table and how == {"key"}:
@@ -154,7 +172,14 @@ class Counterfactuals:
         planned = {p.name for p in self.plans}
         given = set(cp.policy.inputs) | {f for c in cp.policy.consults.values()
                                           for f in c.expose}
-        self.others = tuple(sorted(n for n in given if n in need and n not in planned))
+        # a change tried through a consult depends on every fact passed to it
+        passed = {f for p in self.plans for c in p.consults
+                  for f in cp.policy.consults[c].pass_facts}
+        self.others = tuple(sorted(n for n in given | passed
+                                   if (n in need or n in passed) and n not in planned))
+        self.policy = cp.policy
+        self.outcome_of: Callable[[Mapping[str, Any], str, dt.date], str] = (
+            outcome_program_for(cp)._outcome)
         self.dated = "decision_date" in need
         self.memo: dict[tuple[Any, ...], list[Entry]] = {}
         self.described: dict[tuple[Entry, Any], Counterfactual] = {}
@@ -180,13 +205,15 @@ class Counterfactuals:
         return tuple(parts)
 
     def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
-             ) -> list[Counterfactual]:
+             consult: Consult | None = None) -> list[Counterfactual]:
         """Each single change to *facts* (validated inputs and consulted facts) that
-        gives another outcome than *outcome*, with the outcome it gives."""
+        gives another outcome than *outcome*, with the outcome it gives. *consult*
+        decides a consulted family (as the evaluation does); without it, inputs passed
+        to a consulted family are not tried."""
         key = self.key(facts, on, outcome)
         entries = self.memo.get(key)
         if entries is None:
-            entries = self.search(facts, on, outcome)
+            entries = self.search(facts, on, outcome, consult)
             if len(self.memo) >= _MEMO_SIZE:
                 self.memo.clear()
             self.memo[key] = entries
@@ -226,7 +253,27 @@ class Counterfactuals:
         return build(Counterfactual, input=p.name, change=change, current=current,
                      value=value, outcome=other)
 
-    def search(self, facts: Mapping[str, Any], on: dt.date, outcome: str) -> list[Entry]:
+    def through(self, plan: _Plan, facts: Mapping[str, Any], day: str, on: dt.date,
+                value: Any, consult: Consult) -> str | None:
+        """The outcome if *plan*'s input were *value*, the consulted families deciding
+        again on the changed facts; None when one of them refuses the value."""
+        changed = {**facts, plan.name: value}
+        for cname in plan.consults:
+            spec = self.policy.consults[cname]
+            try:
+                other = consult(spec.family, {k: changed[k] for k in spec.pass_facts
+                                              if k in changed}, on).as_json()
+            except DecisionEngineError:
+                return None
+            for fact, path in spec.expose.items():
+                node: Any = other
+                for part in path.split("."):
+                    node = node[part]
+                changed[fact] = node
+        return self.outcome_of(changed, day, on)
+
+    def search(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
+               consult: Consult | None = None) -> list[Entry]:
         """Try every single change; keep those that give another outcome."""
         day = on.isoformat()
         run = self.run
@@ -234,9 +281,17 @@ class Counterfactuals:
         for index, p in enumerate(self.plans):
             name = p.name
             current = facts.get(name)
+            if p.consults and consult is None:
+                continue
 
             def attempt(change: str, tried: Any, value: Any) -> None:
-                other = run(facts, day, on, name, value)  # noqa: B023 (called at once)
+                if p.consults:  # noqa: B023 (called at once)
+                    assert consult is not None
+                    other = self.through(p, facts, day, on, value, consult)  # noqa: B023
+                    if other is None:
+                        return
+                else:
+                    other = run(facts, day, on, name, value)  # noqa: B023
                 if other != outcome:
                     found.append((index, change, tried, other))  # noqa: B023
 

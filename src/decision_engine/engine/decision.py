@@ -21,9 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 M = TypeVar("M", bound=BaseModel)
 
-DECISION_FORMAT = 2
-"""The format new decisions are written in. 2 added ``format`` and ``counterfactuals``."""
-DECISION_FORMATS = (1, 2)
+DECISION_FORMAT = 3
+"""The format new decisions are written in. 2 added ``format`` and ``counterfactuals``;
+3 applies the service's local sign-offs (``signoffs.yaml``): a provenance entry a sign-off
+covers carries ``signed_off`` and gives no warning."""
+DECISION_FORMATS = (1, 2, 3)
 """Every format this engine can still write (and so replay)."""
 _LATER_MEMBERS: dict[int, tuple[str, ...]] = {1: ("format", "counterfactuals")}
 """Members a decision of each format leaves out, because they came later."""
@@ -109,6 +111,18 @@ class Provenance(_Frozen):
     name: str  # "offences/robbery" or "max_adjustment"
     verified: bool
     source: SourceRef
+    signed_off: str | None = Field(
+        default=None, description="Format 3 on: the service's local sign-off of this "
+        "unverified value (who, when, against which document and page); the member is "
+        "absent when there is none.")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_signoff(self, handler: SerializerFunctionWrapHandler,
+                                ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("signed_off", 0) is None:
+            del data["signed_off"]
+        return data
 
 
 class Counterfactual(_Frozen):
@@ -187,6 +201,8 @@ def _fields(obj: Any) -> dict[str, Any]:
         if later:
             return {k: v for k, v in obj.__dict__.items() if k not in later}
         return obj.__dict__
+    if isinstance(obj, Provenance) and obj.__dict__.get("signed_off", 0) is None:
+        return {k: v for k, v in obj.__dict__.items() if k != "signed_off"}
     if isinstance(obj, _Frozen):
         return obj.__dict__
     raise TypeError(f"{type(obj).__name__} is not encoded directly")

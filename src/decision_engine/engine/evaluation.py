@@ -45,8 +45,11 @@ def _path(data: Any, path: str) -> Any:
 
 def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
                       matcher: Matcher, consult: Consult | None = None,
-                      fmt: int = DECISION_FORMAT) -> Decision:
-    """The decision in format *fmt* (callers check it: ``decision.check_format``)."""
+                      fmt: int = DECISION_FORMAT,
+                      signoffs: Mapping[str, str] | None = None) -> Decision:
+    """The decision in format *fmt* (callers check it: ``decision.check_format``).
+    *signoffs* (``target`` → words) are the local sign-offs in effect on *on*; callers
+    pass them for format 3 on only."""
     policy = cp.policy
     explain = explainer(cp)
     inputs = cp.validate(facts)
@@ -74,12 +77,12 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
                             {"outcome": outcome, "decision_date": on.isoformat()})
     reasons = [explain.reason(r, ctx.facts, values) for r in effective]
-    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective)
+    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
     warnings = consulted_warnings + warnings
     warnings.extend(w for r in effective if (w := explain.rule_warning[r.index]))
     warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
 
-    found = [] if given is None else counterfactuals(cp).find(given, on, outcome)
+    found = [] if given is None else counterfactuals(cp).find(given, on, outcome, consult)
 
     # build(): every value here was made by this module from validated data
     return build(

@@ -129,12 +129,16 @@ class Explainer:
                      source=self.rule_source[r.index])
 
     def provenance(self, lookups: list[tuple[str, str]], params: list[str],
-                   fired: list[CompiledRule]) -> tuple[list[Provenance], list[str]]:
-        """What the decision rests on, and a warning for each unverified piece."""
+                   fired: list[CompiledRule], signoffs: Mapping[str, str] | None = None,
+                   ) -> tuple[list[Provenance], list[str]]:
+        """What the decision rests on, and a warning for each unverified piece that no
+        local sign-off (``target`` → words, format 3 on) covers."""
         out: list[Provenance] = []
         warnings: list[str] = []
         for table, key in lookups:
             prov, warning = self.row(table, key)
+            if warning and signoffs and f"{table}/{key}" in signoffs:
+                prov, warning = _signed(prov, signoffs[f"{table}/{key}"]), None
             out.append(prov)
             if warning:
                 warnings.append(warning)
@@ -143,10 +147,17 @@ class Explainer:
             names.extend(p for p in r.params if p not in names)
         for name in names:
             prov, warning = self._params[name]
+            if warning and signoffs and f"param:{name}" in signoffs:
+                prov, warning = _signed(prov, signoffs[f"param:{name}"]), None
             out.append(prov)
             if warning:
                 warnings.append(warning)
         return out, warnings
+
+
+def _signed(prov: Provenance, words: str) -> Provenance:
+    return build(Provenance, kind=prov.kind, name=prov.name, verified=prov.verified,
+                 source=prov.source, signed_off=words)
 
 
 def _effect(rule: m.Rule) -> dict[str, Any]:

@@ -4,11 +4,14 @@ durable-rules hazards measured on this machine (docs/engineering.md) and how the
 contained here:
 
 * Not thread-safe, and the stock ``Host`` runs timer threads that call into the C engine.
-  We never create a ``Host``: rulesets are created directly on the C module and every
-  call goes through one process-wide lock. Scale with processes, not threads.
+  We never create a ``Host``: rulesets are created directly on the C module. Each call
+  into the C module is atomic under the interpreter lock (see :data:`ENGINE_LOCK`), so
+  on a GIL build threads can interleave only *between* calls, and each evaluation's
+  calls touch only its own session. The process lock is kept for free-threaded Python,
+  where nothing else would serialise the calls. Scale with processes, not threads.
 * 1,024 live sessions per ruleset, then MemoryError and a segfault. Each evaluation uses
-  its own session id and deletes it in ``finally`` under the lock, so at most one
-  session is ever live.
+  its own session id and deletes it in ``finally``, so at most one session per thread
+  is ever live.
 * Creating a session allocates ~9 KB per rule; glibc serves that with mmap/munmap each
   time, which made latency erratic (8–350 µs for the same ruleset). Raising the mmap
   threshold keeps it on the heap.
@@ -20,6 +23,7 @@ contained here:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import json
@@ -32,7 +36,31 @@ import durable_rules_engine as dre
 
 from decision_engine.compiler.program import SENTINEL, CompiledPolicy
 
-_LOCK = threading.Lock()
+
+def engine_lock_needed() -> bool:
+    """Whether calls into durable-rules need a lock of our own: only when the
+    interpreter lock is off (free-threaded CPython with the GIL disabled).
+
+    durable-rules' C extension never releases the GIL: it calls no
+    ``PyEval_SaveThread`` (``Py_BEGIN_ALLOW_THREADS``), ``PyGILState_*`` or
+    ``PyThreadState_Swap``, so each call (create a ruleset, assert a fact, start or
+    complete an action, delete a session) runs start to finish with no other Python
+    thread running. Threads can interleave only between calls, and an evaluation's calls
+    name only its own session id (a counter, atomic under the GIL), which the engine
+    keeps apart from every other session. A free-threaded build re-enables the GIL when
+    it imports an extension, like this one, that does not declare itself free-threading
+    safe, unless ``PYTHON_GIL=0`` forces it off: then calls really run in parallel on one
+    ruleset, and the lock is needed. Asked after the import, so the answer is final.
+    ``tests/test_engine_lock.py`` checks the symbols, the interleaving and this choice.
+    """
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)  # Python 3.13+
+    return gil_enabled is not None and not gil_enabled()
+
+
+ENGINE_LOCK: contextlib.AbstractContextManager[object] = (
+    threading.Lock() if engine_lock_needed() else contextlib.nullcontext())
+"""Serialises calls into durable-rules where the interpreter lock does not (see
+:func:`engine_lock_needed`); a no-op on a GIL build."""
 _NAMES = itertools.count(1)
 
 
@@ -68,13 +96,13 @@ class FastMatcher:
 
 
 class DurableMatcher:
-    """One durable-rules ruleset per compiled policy version, used under the process lock."""
+    """One durable-rules ruleset per compiled policy version; calls under :data:`ENGINE_LOCK`."""
 
     def __init__(self, compiled: CompiledPolicy) -> None:
         self._compiled = compiled
         name = f"{compiled.family}@{compiled.version}#{compiled.sha256[:12]}#{next(_NAMES)}"
         definition = json.dumps(compiled.durable_ruleset(), ensure_ascii=False)
-        with _LOCK:
+        with ENGINE_LOCK:
             self._handle = dre.create_ruleset(name, definition)
         self._sessions = itertools.count(1)
 
@@ -82,7 +110,7 @@ class DurableMatcher:
         message = self._compiled.durable_message(facts)
         fired: list[int] = []
         sentinel_seen = False
-        with _LOCK:
+        with ENGINE_LOCK:
             sid = str(next(self._sessions))
             message["sid"] = sid
             message["id"] = sid

@@ -20,7 +20,7 @@ from decision_engine.engine.evaluation import evaluate_compiled
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
 from decision_engine.errors import InputError, UnknownPolicyError
 from decision_engine.policy.registry import PolicyVersion, Registry
-from decision_engine.strict_json import IsoDate
+from decision_engine.strict_json import IsoDate, JsonInt
 
 EngineKind = Literal["durable", "fast"]
 
@@ -33,7 +33,10 @@ class Case(BaseModel):
 
     case_reference: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")]
     date_of_birth: IsoDate | None = None
-    age: int | None = None
+    age: JsonInt | None = Field(
+        default=None, description="The child's age on the decision date: a JSON integer "
+        "(15; 15.0 is the same JSON number; never \"15\" or true), as every whole-number "
+        "fact.")
     facts: dict[str, Any] = Field(default_factory=dict)
     monitoring: dict[str, str] = Field(
         default_factory=dict,
@@ -148,9 +151,11 @@ class Engine:
 
     def evaluate(self, family: str, facts: Mapping[str, Any], on: dt.date,
                  version: str | None = None, *, engine: EngineKind = "durable",
-                 fmt: int = DECISION_FORMAT,
+                 fmt: int = DECISION_FORMAT, signed: bool | None = None,
                  pins: Mapping[str, str] | None = None) -> Decision:
         """The decision in decision format *fmt* (replay asks for the recorded one).
+        Local sign-offs apply from format 3 on (*signed* overrides that for a consulted
+        family, which is built in format 1 for speed but answers for its consulter).
 
         *pins* maps a consulted family to the version to consult instead of the one the
         date selects: replay passes the versions a recorded decision consulted (its
@@ -158,15 +163,18 @@ class Engine:
         check_format(fmt)
         pv = self.registry.select(family, on, version)
         cp = self.compiled(pv)
+        signed = fmt >= 3 if signed is None else signed
         consult = None
         if cp.policy.consults:
             def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
                 # only exposed parts are read; format 1 is the least work to build
                 return self.evaluate(other, other_facts, day,
                                      None if pins is None else pins.get(other),
-                                     engine=engine, fmt=1, pins=pins)
+                                     engine=engine, fmt=1, signed=signed, pins=pins)
 
-        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt)
+        signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
+        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt,
+                                 signoffs or None)
 
     def decide(self, family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,
                version: str | None = None, *, engine: EngineKind = "durable",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from decision_engine.errors import Location, PolicyError, PolicyErrors, UnknownPolicyError
 from decision_engine.policy import checker
 from decision_engine.policy import model as m
+from decision_engine.policy import signoffs as signoff_file
 from decision_engine.policy.loader import load_yaml_file, locate, validate
 
 Status = Literal["draft", "approved", "retired"]
@@ -168,10 +169,13 @@ class Registry:
     mid-decision)."""
 
     def __init__(self, root: Path, versions: dict[str, dict[str, PolicyVersion]],
-                 families: dict[str, FamilyEntry]) -> None:
+                 families: dict[str, FamilyEntry],
+                 signoffs: signoff_file.SignOffs | None = None) -> None:
         self.root = root
         self._versions = versions
         self._families = families
+        self.signoffs = signoffs or signoff_file.SignOffs([])
+        """Local sign-offs of unverified rows and parameters (``signoffs.yaml``)."""
         # family → version → the approved versions superseding it (directly or through a
         # chain), computed once: select() runs for every decision
         self._superseders = {
@@ -207,7 +211,7 @@ class Registry:
             errors.extend(cls._overlaps(family, fam, tree))
         if errors:
             raise PolicyErrors(errors)
-        return cls(root, versions, dict(registry.families))
+        return cls(root, versions, dict(registry.families), signoff_file.load(root, versions))
 
     @staticmethod
     def _load_version(root: Path, family: str, entry: VersionEntry,
@@ -351,6 +355,12 @@ class Registry:
             known = ", ".join(self._versions[family])
             raise UnknownPolicyError(
                 f"{family} has no version {version!r}; known: {known}") from None
+
+    def superseders(self, family: str, version: str) -> set[str]:
+        """The approved versions that supersede *version* (directly or through a chain):
+        on the days one of them is in force, *version* is never selected by date."""
+        self.get(family, version)
+        return set(self._superseders[family][version])
 
     def current(self, family: str, version: str) -> str:
         """The approved revision that stands in for *version* on its dates: *version*

@@ -12,13 +12,16 @@ outcome for some groups), which is how disproportionality arises in practice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from decision_engine.audit import DecisionEntry, Store
+from decision_engine.audit import DecisionEntry, FinalEntry, Store
+from decision_engine.audit.drafts import PreparedDecision
 from decision_engine.engine.service import Engine
 from decision_engine.errors import DecisionEngineError
 from decision_engine.policy import model as m
@@ -100,53 +103,126 @@ def _day(rng: random.Random, versions: list[PolicyVersion]) -> dt.date:
     return start + dt.timedelta(days=rng.randint(0, (LAST_DAY - start).days))
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    family: str
+    group: str
+    on: dt.date
+    case: dict[str, Any]
+
+
+class _Drawer:
+    """Draws candidate cases from one seeded generator (same seed, same cases)."""
+
+    def __init__(self, registry: Registry, seed: int) -> None:
+        self.registry, self.seed, self.rng, self.drawn = registry, seed, random.Random(seed), 0
+        self.versions = {f: _versions(registry, f) for f in FAMILY_MIX
+                         if f in registry.families()}
+        self.mix = {f: w for f, w in FAMILY_MIX.items() if f in self.versions}
+
+    def draw(self) -> _Candidate:
+        rng = self.rng
+        family = _pick(rng, self.mix)
+        group = _pick(rng, ETHNICITY)
+        on = _day(rng, self.versions[family])
+        pv = self.registry.select(family, on)
+        monitoring = {"ethnicity": group, "sex": "male" if rng.random() < 0.8 else "female",
+                      "looked_after": "yes" if rng.random() < 0.12 else "no",
+                      "disability": "yes" if rng.random() < 0.15 else "no"}
+        case = {"case_reference": f"DEMO-{self.seed}-{self.drawn:07d}",
+                "age": rng.randint(10, 17), "facts": _facts(rng, pv, on, group),
+                "monitoring": monitoring}
+        self.drawn += 1
+        return _Candidate(family, group, on, case)
+
+
+_ENGINE: Engine | None = None
+_AREA = "demo"
+
+
+def _start_worker(registry: Registry, area: str) -> None:
+    global _ENGINE, _AREA
+    _ENGINE, _AREA = Engine(registry), area
+
+
+def _decide(c: _Candidate) -> tuple[PreparedDecision, str] | None:
+    """Decide and encode one candidate (in a worker process): the engine's decision and
+    the store's encoding are the CPU work; recording stays in the one writing process."""
+    assert _ENGINE is not None
+    try:
+        subject, decision = _ENGINE.decide(c.family, c.case, c.on, engine="fast")
+    except DecisionEngineError:
+        return None  # a combination the policy refuses: the caller draws another
+    entry = DecisionEntry(decision, subject, ROLE[c.family], "demo", _AREA)
+    return Store.prepare_decision(entry), decision.outcome
+
+
 def fill(store: Store, cases: int, *, seed: int = 1, area: str = "demo",
          registry: Registry | None = None, batch: int = 1000,
-         finals_share: float = 0.2,
+         finals_share: float = 0.2, workers: int | None = None,
          progress: Callable[[int], None] | None = None) -> DemoResult:
-    """Decide and record *cases* synthetic cases (same *seed*, same cases)."""
+    """Decide and record *cases* synthetic cases (same *seed*, same cases, whatever the
+    number of *workers*: cases are drawn in this process and decided in order).
+
+    Deciding and encoding run in *workers* processes (default: one per core); this
+    process records each batch of decisions, then its finals, in one transaction each.
+    """
     import time
 
     started = time.perf_counter()
     registry = registry or Registry.load()
-    engine = Engine(registry)
-    rng = random.Random(seed)
-    versions = {f: _versions(registry, f) for f in FAMILY_MIX if f in registry.families()}
-    mix = {f: w for f, w in FAMILY_MIX.items() if f in versions}
-    entries: list[DecisionEntry] = []
-    meta: list[tuple[str, str, str]] = []  # (family, group, outcome) per entry
+    drawer = _Drawer(registry, seed)
+    finals_rng = random.Random(seed + 1)  # its own stream: finals never shift the cases
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     done = finals = 0
-    while done < cases:
-        family = _pick(rng, mix)
-        group = _pick(rng, ETHNICITY)
-        on = _day(rng, versions[family])
-        pv = registry.select(family, on)
-        monitoring = {"ethnicity": group, "sex": "male" if rng.random() < 0.8 else "female",
-                      "looked_after": "yes" if rng.random() < 0.12 else "no",
-                      "disability": "yes" if rng.random() < 0.15 else "no"}
-        case = {"case_reference": f"DEMO-{seed}-{done:07d}", "age": rng.randint(10, 17),
-                "facts": _facts(rng, pv, on, group), "monitoring": monitoring}
-        try:
-            subject, decision = engine.decide(family, case, on, engine="fast")
-        except DecisionEngineError:
-            continue  # a combination the policy refuses: draw another
-        entries.append(DecisionEntry(decision, subject, ROLE[family], "demo", area))
-        meta.append((family, group, decision.outcome))
-        done += 1
-        if len(entries) >= batch or done == cases:
-            refs = store.append_decisions(entries)
-            finals += _finals(store, rng, registry, refs, meta, area, finals_share)
-            entries, meta = [], []
+    with _pool(registry, area, workers) as submit:
+        pending = submit([drawer.draw() for _ in range(batch)])
+        while done < cases:
+            chosen, results = pending()
+            pending = submit([drawer.draw() for _ in range(batch)])  # decided meanwhile
+            decided = [(c, r) for c, r in zip(chosen, results, strict=True)
+                       if r is not None][:cases - done]
+            if not decided:
+                continue
+            refs = store.append_decisions([prepared for _, (prepared, _) in decided])
+            meta = [(c.family, c.group, outcome) for c, (_, outcome) in decided]
+            finals += _finals(store, finals_rng, registry, refs, meta, area, finals_share)
+            done += len(decided)
             if progress:
                 progress(done)
     return DemoResult(done, finals, time.perf_counter() - started)
+
+
+Decided = list[tuple[PreparedDecision, str] | None]
+Pending = Callable[[], tuple[list[_Candidate], Decided]]
+
+
+@contextlib.contextmanager
+def _pool(registry: Registry, area: str, workers: int,
+          ) -> Iterator[Callable[[list[_Candidate]], Pending]]:
+    """``submit(candidates)`` starts deciding them and returns a call that waits for the
+    results in order: on a pool of forked workers (each inherits the loaded registry)
+    while this process records the previous batch, or, with one worker or no ``fork``,
+    in this process when the results are asked for."""
+    import multiprocessing
+
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        _start_worker(registry, area)
+        yield lambda chosen: lambda: (chosen, [_decide(c) for c in chosen])
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, initializer=_start_worker, initargs=(registry, area)) as pool:
+        def submit(chosen: list[_Candidate]) -> Pending:
+            job = pool.map_async(_decide, chosen, chunksize=max(1, len(chosen) // (workers * 4)))
+            return lambda: (chosen, job.get())
+        yield submit
 
 
 def _finals(store: Store, rng: random.Random, registry: Registry, refs: list[Any],
             meta: list[tuple[str, str, str]], area: str, share: float) -> int:
     """The panel's finals for some gravity-matrix decisions, some departing."""
     ladder = list(registry.versions("gravity-matrix")[-1].policy.outcomes)
-    count = 0
+    finals: list[FinalEntry] = []
     for ref, (family, group, outcome) in zip(refs, meta, strict=True):
         if family != "gravity-matrix" or rng.random() >= share:
             continue
@@ -157,7 +233,6 @@ def _finals(store: Store, rng: random.Random, registry: Registry, refs: list[Any
             j = min(i + 1, len(ladder) - 1) if up else max(i - 1, 0)
             if j != i:
                 final, rationale = ladder[j], rng.choice(RATIONALES)
-        store.append_final(ref.id, final, rationale, actor_role="panel", actor_id="demo",
-                           service_area=area)
-        count += 1
-    return count
+        finals.append(FinalEntry(ref.id, final, rationale, "panel", "demo", area))
+    store.append_finals(finals)  # one transaction for the batch, like the decisions
+    return len(finals)

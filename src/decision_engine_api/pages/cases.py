@@ -22,6 +22,7 @@ from decision_engine.errors import InputError, UnknownPolicyError
 from decision_engine_api.auth import MATRIX, Principal, require
 from decision_engine_api.deps import UUID_PATTERN, ServicesDep
 from decision_engine_api.models import DecisionCreate, FinalCreate, StoredDecision
+from decision_engine_api.pages.checklist import checklist
 from decision_engine_api.pages.forms import case_fields, read_case
 from decision_engine_api.pages.render import SECURITY_HEADERS, field_errors, page
 from decision_engine_api.problems import (
@@ -185,8 +186,9 @@ def decision_page(request: Request, services: Services, principal: Principal,
     try:
         policy = services.registry.get(stored.family, stored.policy_version).policy
         meanings = {k: v.description for k, v in policy.derived.items()}
+        items = checklist(policy, d)
     except UnknownPolicyError:
-        meanings = {}
+        meanings, items = {}, []
     errors, beside = (_errors_by_field(problem, ["final_outcome", "rationale"])
                       if problem else ([], {}))
     outputs = [(k, v) for k, v in d.outputs.items() if k != "certificate"]
@@ -199,7 +201,7 @@ def decision_page(request: Request, services: Services, principal: Principal,
         reasons_by_rule={r.rule: r for r in d.reasons},
         policy_href=f"/policies/{stored.family}/{stored.policy_version}",
         derived=[(k, v, meanings.get(k, "")) for k, v in d.derived.items()],
-        outputs=outputs, certificate=certificate,
+        outputs=outputs, certificate=certificate, checklist=items,
         counterfactuals=getattr(d, "counterfactuals", None) or [],
         may_finalise=principal.role in MATRIX["decisions.final"],
         may_replay=principal.role in MATRIX["decisions.replay"],

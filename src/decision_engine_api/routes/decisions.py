@@ -1,8 +1,9 @@
 """``/v1/decisions``: evaluate and record, read, record the final outcome, replay one.
 
-Routes are plain ``def``: FastAPI runs them in its thread pool, the engine serialises
-durable-rules behind its process lock and the store serialises its connection, so a
-worker process is safe with many request threads; throughput comes from worker
+Routes are plain ``def``: FastAPI runs them in its thread pool; each call into
+durable-rules is atomic under the interpreter lock (``engine.matchers.ENGINE_LOCK``) and
+the store serialises its connection, so a worker process is safe with many request
+threads; throughput comes from worker
 processes (``decision-engine serve --workers N``).
 """
 
@@ -87,7 +88,7 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
     @router.get(
         "/{decision_id:decision_id}", response_model=StoredDecision, operation_id="get_decision",
         summary="Read a stored decision (the read is logged)",
-        responses=problem_responses(401, 403, 404, 422))
+        responses=problem_responses(401, 403, 404, 405, 422))
     def get_decision(decision_id: DecisionId, principal: Reader, services: ServicesDep,
                      x_justification: Justification = None) -> StoredDecision:
         """The decision as recorded, with its final outcome(s). The access is logged in

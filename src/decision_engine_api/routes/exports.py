@@ -7,7 +7,6 @@ cells that a spreadsheet would run as formulas are neutralised by the store's ex
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Literal, TextIO, cast
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from decision_engine.audit import AccessContext, RecordFilter, export_decisions
+from decision_engine.strict_json import IsoDate
 from decision_engine_api.deps import Exporter, Justification, ServicesDep
 from decision_engine_api.problems import field_problem, problem_responses
 
@@ -38,8 +38,8 @@ def export(
     family: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{0,63}$")] = None,
     policy_version: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$")
                               ] = None,
-    date_from: Annotated[dt.date | None, Query(description="First decision date.")] = None,
-    date_to: Annotated[dt.date | None, Query(description="Last decision date.")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="First decision date.")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Last decision date.")] = None,
     x_justification: Justification = None,
 ) -> StreamingResponse:
     why = principal.justification(x_justification)

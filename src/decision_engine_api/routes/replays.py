@@ -13,11 +13,13 @@ from fastapi import APIRouter, Body, Response
 
 from decision_engine.audit import AccessContext
 from decision_engine.errors import UnknownPolicyError
+from decision_engine_api.auth import Principal
 from decision_engine_api.deps import JobCreator, JobId, JobReader, Justification, ServicesDep
 from decision_engine_api.examples import BULK_REPLAY_EXAMPLES
 from decision_engine_api.jobs import QueueFull
 from decision_engine_api.models import BulkReplayCreate, ReplayJob
 from decision_engine_api.problems import ProblemError, field_problem, not_found, problem_responses
+from decision_engine_api.services import Services
 from decision_engine_api.strict_body import StrictJSONRoute
 
 router = APIRouter(prefix="/v1/replays", tags=["replays"], route_class=StrictJSONRoute)
@@ -33,7 +35,16 @@ def create_replay_job(
 ) -> ReplayJob:
     """Replay every decision of your service area that the filter selects. The access
     is logged (action ``replay``, with the filter) when the job starts."""
-    why = principal.justification(x_justification)
+    job = start_job(services, principal, body, x_justification)
+    response.headers["Location"] = f"/v1/replays/{job.id}"
+    return job
+
+
+def start_job(services: Services, principal: Principal, body: BulkReplayCreate,
+              justification: str | None) -> ReplayJob:
+    """Check a bulk replay request against the registry and queue it: shared by the API
+    and the auditor's what-if page, so both refuse the same requests in the same words."""
+    why = principal.justification(justification)
     if body.date_from and body.date_to and body.date_from > body.date_to:
         raise field_problem(422, "invalid-request", "Invalid request", "body.date_to",
                             "is before date_from")
@@ -60,7 +71,6 @@ def create_replay_job(
                            headers={"Retry-After": "30"}) from None
     job = services.jobs.get(job_id, principal.service_area)
     assert job is not None
-    response.headers["Location"] = f"/v1/replays/{job_id}"
     return job
 
 

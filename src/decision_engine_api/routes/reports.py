@@ -19,10 +19,10 @@ from decision_engine.audit.errors import AuditValidationError
 from decision_engine.errors import InputError
 from decision_engine.reports import REPORTS, Report, Scope, generate
 from decision_engine.reports import render as out
+from decision_engine.strict_json import IsoDate
 from decision_engine_api.auth import Principal
 from decision_engine_api.deps import Justification, Reporter, ServicesDep
 from decision_engine_api.problems import (
-    ProblemError,
     audit_problem,
     field_problem,
     problem_responses,
@@ -70,8 +70,8 @@ def build_report(services: Services, principal: Principal, name: str, date_from:
 def get_report(
     name: ReportName,
     principal: Reporter, services: ServicesDep,
-    date_from: Annotated[dt.date, Query(alias="from", description="First decision date.")],
-    date_to: Annotated[dt.date, Query(alias="to", description="Last decision date.")],
+    date_from: Annotated[IsoDate, Query(alias="from", description="First decision date.")],
+    date_to: Annotated[IsoDate, Query(alias="to", description="Last decision date.")],
     format: Annotated[Literal["json", "html", "csv"], Query(
         description="json, html (self-contained) or csv (one table).")] = "json",
     table: Annotated[str | None, Query(pattern=r"^[a-z_]{1,64}$",
@@ -96,8 +96,8 @@ def get_report(
         return JSONResponse(report.to_json())
     chosen = next((t for t in report.tables if table in (None, t.name)), None)
     if chosen is None:
-        raise ProblemError(422, "invalid-request", "Invalid request",
-                           f"query.table: {table!r} is not a table of this report; expected "
-                           "one of: " + ", ".join(t.name for t in report.tables))
+        raise field_problem(422, "invalid-request", "Invalid request", "query.table",
+                            f"{table!r} is not a table of this report; expected one of: "
+                            + ", ".join(t.name for t in report.tables))
     return Response(out.table_csv(chosen), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{report.name}-{chosen.name}.csv"'})
