@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from decision_engine.engine.service import Case
+from decision_engine.policy.registry import Registry
 from decision_engine_api import request_schemas
 from decision_engine_api.date_patterns import dates_pattern, number_range
 from tests.api.conftest import Api, example_body
@@ -170,14 +171,26 @@ def test_the_document_is_rebuilt_when_the_day_changes(
     def latest_admitted(day: dt.date) -> list[bool]:
         monkeypatch.setattr(request_schemas, "today", lambda: day)
         schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+        # NPCC 2025 as its current revision (issue 9): npcc-2025 itself is only named
+        in_force = Registry.load().current("gravity-matrix", "npcc-2025")
         branch = next(b for b in schemas["GravityMatrixDecisionCreate"]["anyOf"]
-                      if b["title"] == "npcc-2025, in force on the decision date")
+                      if b["title"] == f"{in_force}, in force on the decision date")
         date = branch["properties"]["decision_date"]["anyOf"][0]
         return [bool(re.match(date["pattern"], (day + dt.timedelta(days=n)).isoformat()))
                 for n in (1, 2)]
 
     assert latest_admitted(dt.date(2026, 1, 10)) == [True, False]
     assert latest_admitted(dt.date(2026, 1, 11)) == [True, False]
+
+
+def test_a_superseded_version_is_chosen_only_by_name(api: Api) -> None:
+    """Issue 9: on the days a revision is in force the date selects it, never the version
+    it supersedes, so the superseded version's only branch names it."""
+    schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+    titles = [b["title"] for b in schemas["GravityMatrixDecisionCreate"]["anyOf"]]
+    assert "npcc-2025, named" in titles
+    assert "npcc-2025, in force on the decision date" not in titles
+    assert "npcc-2025-r2, in force on the decision date" in titles
 
 
 def test_consulted_days_follow_the_consulted_versions() -> None:
