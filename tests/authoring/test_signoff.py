@@ -22,6 +22,9 @@ FACTS = {"offence": "theft_from_shop", "age": 15, "sufficient_evidence": True,
          "admission": "admitted"}
 ROW = "offences/theft_from_shop"
 SIGNED, FROM = dt.date(2026, 1, 10), dt.date(2026, 2, 1)
+VERSION = Registry.load().select("gravity-matrix", FROM).version
+"""The gravity-matrix version that decides on FROM (an approved revision may supersede
+the original on its dates)."""
 
 
 
@@ -31,7 +34,7 @@ def _sign(root: Path, target: str = ROW, **kw: object) -> None:
                                "(printed copy)", "page": "p. 4", "signed_on": SIGNED,
                                "effective_from": FROM}
     args.update(kw)
-    write_signoff(root, "gravity-matrix", "npcc-2025", target, **args)  # type: ignore[arg-type]
+    write_signoff(root, "gravity-matrix", VERSION, target, **args)  # type: ignore[arg-type]
 
 
 def _row_warnings(decision: object) -> list[str]:
@@ -43,9 +46,10 @@ def test_a_signoff_replaces_the_warning_from_its_date_on(root: Path) -> None:
     day_before, day_of = FROM - dt.timedelta(days=1), FROM
     old = before.evaluate("gravity-matrix", FACTS, day_of)
     assert _row_warnings(old)
-    policy_bytes = (root / "rules/gravity-matrix/npcc-2025.yaml").read_bytes()
+    policy_file = root / Registry.load(root).get("gravity-matrix", VERSION).entry.file
+    policy_bytes = policy_file.read_bytes()
     _sign(root)
-    assert (root / "rules/gravity-matrix/npcc-2025.yaml").read_bytes() == policy_bytes
+    assert policy_file.read_bytes() == policy_bytes
     engine = Engine(Registry.load(root))
     signed = engine.evaluate("gravity-matrix", FACTS, day_of)
     assert not _row_warnings(signed)
@@ -68,13 +72,13 @@ def test_a_signoff_replaces_the_warning_from_its_date_on(root: Path) -> None:
 
 def test_a_parameter_can_be_signed_off_and_shows_in_the_rendered_policy(root: Path) -> None:
     reg = Registry.load(root)
-    policy = reg.get("gravity-matrix", "npcc-2025").policy
+    policy = reg.get("gravity-matrix", VERSION).policy
     name = next(n for n, p in policy.parameters.items() if not p.verified)
     _sign(root, f"param:{name}")
     _sign(root)
     reg = Registry.load(root)
-    text = render(reg.get("gravity-matrix", "npcc-2025"), "md",
-                  signoffs=reg.signoffs.for_version("gravity-matrix", "npcc-2025"))
+    text = render(reg.get("gravity-matrix", VERSION), "md",
+                  signoffs=reg.signoffs.for_version("gravity-matrix", VERSION))
     assert text.count("signed off locally: signed off locally by A Checker") == 2
 
 
@@ -103,7 +107,7 @@ def test_signing_off_twice_or_editing_an_entry_fails_loading(root: Path) -> None
 
 def test_verify_row_cli_appends_a_pinned_entry_effective_two_days_on(root: Path) -> None:
     env = {"DECISION_ENGINE_POLICY_ROOT": str(root)}
-    out = CliRunner().invoke(app, ["verify-row", "gravity-matrix", "npcc-2025", ROW,
+    out = CliRunner().invoke(app, ["verify-row", "gravity-matrix", VERSION, ROW,
                                    "--by", "A Checker", "--document", "Printed matrix",
                                    "--page", "p. 4"], env=env)
     assert out.exit_code == 0, out.output
@@ -111,7 +115,7 @@ def test_verify_row_cli_appends_a_pinned_entry_effective_two_days_on(root: Path)
     assert f"in effect for decisions from {start.isoformat()}" in out.output
     text = (root / "signoffs.yaml").read_text()
     assert text.startswith("# Local sign-offs") and "entry_sha256:" in text
-    again = CliRunner().invoke(app, ["verify-row", "gravity-matrix", "npcc-2025", ROW,
+    again = CliRunner().invoke(app, ["verify-row", "gravity-matrix", VERSION, ROW,
                                      "--by", "B", "--document", "D", "--page", "1"], env=env)
     assert again.exit_code == 2 and "duplicate-signoff" in again.output
     assert (root / "signoffs.yaml").read_text() == text
