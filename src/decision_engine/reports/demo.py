@@ -164,9 +164,9 @@ def fill(store: Store, cases: int, *, seed: int = 1, area: str = "demo",
     """Decide and record *cases* synthetic cases (same *seed*, same cases, whatever the
     number of *workers*: cases are drawn in this process and decided in order).
 
-    Deciding and encoding run in *workers* processes (default: one per core but the one
-    this process records on; with one worker, in this process); this process records
-    each batch of decisions, then its finals, in one transaction each.
+    Deciding and encoding run in *workers* processes (default: one per core; with one
+    worker, in this process); this process records each batch of decisions, then its
+    finals, in one transaction each.
     """
     import time
 
@@ -174,9 +174,10 @@ def fill(store: Store, cases: int, *, seed: int = 1, area: str = "demo",
     registry = registry or Registry.load()
     drawer = _Drawer(registry, seed)
     finals_rng = random.Random(seed + 1)  # its own stream: finals never shift the cases
-    # the recording process keeps a core to itself: on 2 cores one worker process only
-    # adds pickling (measured 1,031/s against 1,374/s in-process for 20,000 cases)
-    workers = workers if workers is not None else max(1, (os.cpu_count() or 1) - 1)
+    # one worker per core: on this 2-core machine, idle, 2 workers gave 2,147 decisions/s
+    # against 1,413/s in-process (30,000 cases); beside other heavy work they can be
+    # slower (1,031 against 1,374/s at load 1.5), so a shared machine may pass workers=1
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     done = finals = 0
     with _pool(registry, area, workers) as submit:
         pending = submit([drawer.draw() for _ in range(batch)])
