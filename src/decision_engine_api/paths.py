@@ -17,28 +17,26 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 FAMILY_NAME = r"[a-z][a-z0-9-]{0,63}"
 
 
-class FamilySegment(Convertor[str]):
+class _Segment(Convertor[str]):
+    """A path segment kept as text; subclasses say which segments match."""
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class FamilySegment(_Segment):
     """A family-shaped name that is not a UUID (a UUID may start with a-f)."""
 
     regex = rf"(?!{UUID}(?:/|$)){FAMILY_NAME}(?=/|$)"
 
-    def convert(self, value: str) -> str:
-        return value
 
-    def to_string(self, value: str) -> str:
-        return value
-
-
-class DecisionSegment(Convertor[str]):
+class DecisionSegment(_Segment):
     """A UUID, or any segment a family could not be named (its pattern then says 422)."""
 
     regex = rf"(?:{UUID}(?=/|$)|(?!{FAMILY_NAME}(?:/|$))[^/]+)"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
 
 
 register_url_convertor("family", FamilySegment())

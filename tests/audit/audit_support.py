@@ -15,11 +15,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
+import pytest
 
+from decision_engine.audit import Store, open_store
 from decision_engine.audit.canonical import canonical
 from decision_engine.audit.config import database_url
 
@@ -114,6 +117,26 @@ def pg_schema(base: str) -> Iterator[str]:
 
 def pg_base_url() -> str | None:
     return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a temp SQLite file, or a fresh PostgreSQL schema (the
+    conftests of the store and report tests take this fixture and ``store``)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'audit.db'}"
+        return
+    base = pg_base_url()
+    if base is None:
+        pytest.skip(PG_SKIP)
+    with pg_schema(base) as url:
+        yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as opened:
+        yield opened
 
 
 class Raw:

@@ -37,7 +37,8 @@ class ApprovalError(ValueError):
     """Approval refused: the message says why and what to do."""
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """ruamel round-trip YAML: comments, order and layout survive an edit."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -67,23 +68,34 @@ def _pin(entry: CommentedMap) -> str:
     return digest
 
 
-def _replace(root: Path, tree: Any) -> None:
-    """Write the new registry only if it loads as a whole; atomic rename."""
-    buf = io.StringIO()
-    _yaml().dump(tree, buf)
-    path = (root / "policies.yaml").resolve()  # the checkout's is a symlink into the package
-    tmp = path.with_name(".policies.yaml.approving")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
+def replace_checked(root: Path, path: Path, text: str) -> None:
+    """Write *text* to *path* (a registry file under *root*) only if the whole registry
+    then loads; atomic rename, and on failure the old file (or none) is put back."""
+    tmp = path.with_name(f".{path.name}.writing")
+    previous = path.with_name(f".{path.name}.previous")
+    existed = path.exists()
+    tmp.write_text(text, encoding="utf-8")
     try:
-        os.replace(path, path.with_name(".policies.yaml.previous"))
+        if existed:
+            os.replace(path, previous)
         os.replace(tmp, path)
         Registry.load(root)
     except PolicyError:
-        os.replace(path.with_name(".policies.yaml.previous"), path)
+        if existed:
+            os.replace(previous, path)
+        else:
+            path.unlink(missing_ok=True)
         raise
     finally:
         tmp.unlink(missing_ok=True)
-    path.with_name(".policies.yaml.previous").unlink(missing_ok=True)
+    previous.unlink(missing_ok=True)
+
+
+def _replace(root: Path, tree: Any) -> None:
+    buf = io.StringIO()
+    round_trip_yaml().dump(tree, buf)
+    # the checkout's policies.yaml is a symlink into the package: write its target
+    replace_checked(root, (root / "policies.yaml").resolve(), buf.getvalue())
 
 
 def write_approval(root: Path, family: str, version: str, by: str, on: dt.date,
@@ -91,7 +103,7 @@ def write_approval(root: Path, family: str, version: str, by: str, on: dt.date,
                    effective_to: dt.date | None = None) -> VersionEntry:
     """Mark a draft approved: status, approved_by/on, dates, sha256 and entry_sha256."""
     path = root / "policies.yaml"
-    tree = _yaml().load(path.read_text(encoding="utf-8"))
+    tree = round_trip_yaml().load(path.read_text(encoding="utf-8"))
     found = [e for f, e in _entries(tree) if f == family and e["version"] == version]
     if not found:
         raise ApprovalError(f"policies.yaml registers no {family} {version}; add a draft "
@@ -118,7 +130,7 @@ def pin_unpinned(root: Path) -> list[str]:
     """Pin every approved or retired entry that has no entry_sha256 yet (used once, when
     pins were introduced; a new version gets its pin from ``write_approval``)."""
     path = root / "policies.yaml"
-    tree = _yaml().load(path.read_text(encoding="utf-8"))
+    tree = round_trip_yaml().load(path.read_text(encoding="utf-8"))
     pinned = []
     for family, entry in _entries(tree):
         if entry["status"] != "draft" and "entry_sha256" not in entry:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from decision_engine.authoring.approve import _yaml
-from decision_engine.policy.registry import Registry
+from decision_engine.authoring.approve import replace_checked, round_trip_yaml
 from decision_engine.policy.signoffs import FILE, LEAD_DAYS, SignOff, signoff_digest
 
 HEADER = ("# Local sign-offs of unverified table rows and parameters, written by\n"
@@ -36,7 +34,7 @@ def write_signoff(root: Path, family: str, version: str, target: str, *, by: str
                     document=document.strip(), page=page.strip(), note=note.strip())
     entry = entry.model_copy(update={"entry_sha256": signoff_digest(entry)})
     path = (root / FILE).resolve() if (root / FILE).exists() else root.resolve() / FILE
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     tree = (yaml.load(path.read_text(encoding="utf-8")) if path.is_file() else None)
     if not isinstance(tree, CommentedMap):
         tree = CommentedMap()
@@ -52,16 +50,5 @@ def write_signoff(root: Path, family: str, version: str, target: str, *, by: str
     buf = io.StringIO()
     yaml.dump(tree, buf)
     text = buf.getvalue() if path.is_file() else HEADER + buf.getvalue()
-    previous = path.read_text(encoding="utf-8") if path.is_file() else None
-    tmp = path.with_name(f".{FILE}.writing")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    try:
-        Registry.load(root)
-    except Exception:
-        if previous is None:
-            path.unlink()
-        else:
-            path.write_text(previous, encoding="utf-8")
-        raise
+    replace_checked(root, path, text)
     return entry

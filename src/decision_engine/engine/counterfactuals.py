@@ -36,7 +36,7 @@ from decision_engine.compiler.outcome import (
     outcome_reads,
 )
 from decision_engine.compiler.program import CompiledPolicy
-from decision_engine.engine.decision import Counterfactual, Decision, build
+from decision_engine.engine.decision import Counterfactual, Decision, at_path, build
 from decision_engine.errors import DecisionEngineError
 from decision_engine.policy import model as m
 
@@ -266,10 +266,7 @@ class Counterfactuals:
             except DecisionEngineError:
                 return None
             for fact, path in spec.expose.items():
-                node: Any = other
-                for part in path.split("."):
-                    node = node[part]
-                changed[fact] = node
+                changed[fact] = at_path(other, path)
         return self.outcome_of(changed, day, on)
 
     def search(self, facts: Mapping[str, Any], on: dt.date, outcome: str,

@@ -57,6 +57,13 @@ def canonical_bytes(data: Any) -> bytes:
     return out
 
 
+def at_path(data: Any, path: str) -> Any:
+    """The value at a dotted path (a consult's ``expose``) in a decision's JSON data."""
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
 def build(cls: type[M], **values: Any) -> M:
     """Construct a model from values this package built itself, skipping validation.
 

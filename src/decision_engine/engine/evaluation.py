@@ -19,6 +19,7 @@ from decision_engine.engine.decision import (
     Decision,
     Provenance,
     SourceRef,
+    at_path,
     build,
 )
 from decision_engine.engine.explain import Explainer, TemplateValues
@@ -35,12 +36,6 @@ def explainer(cp: CompiledPolicy) -> Explainer:
         held = cp.memo["explainer"] = Explainer(cp)
     assert isinstance(held, Explainer)
     return held
-
-
-def _path(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        data = data[part]
-    return data
 
 
 def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
@@ -121,7 +116,7 @@ def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt
         other = consult(spec.family, {k: inputs[k] for k in spec.pass_facts if k in inputs}, on)
         data = other.as_json()
         for fact, path in spec.expose.items():
-            ctx.facts[fact] = _path(data, path)
+            ctx.facts[fact] = at_path(data, path)
         name = f"{other.policy.family}@{other.policy.version}"
         out.append(build(
             Provenance, kind="policy", name=name,
