@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from decision_engine.audit import report_index
 from decision_engine.audit.chain import ChainStore
 from decision_engine.audit.drafts import (
     SUBJECT_INSERT,
@@ -55,6 +56,10 @@ class Appending(ChainStore):
             if subject_rows:
                 self.db.executemany(SUBJECT_INSERT, subject_rows)
             self._insert_rows(rows, leaves)
+            report_index.insert(self.db, [
+                (ref.seq, d.family, d.decision_date, d.service_area, d.pseudonym,
+                 d.policy_version, d.outcome, d.age, d.report_facts, None, None)
+                for ref, d in zip(refs, (p.draft for p in prepared), strict=True)])
         return refs
 
     @staticmethod

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from decision_engine.audit import report_index
 from decision_engine.audit.canonical import (
     canonical,
     canonical_fast,
@@ -72,6 +75,10 @@ class Draft:
     input: str | None = None
     output: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    age: int | None = field(default=None, init=False)
+    """A decision's report-index values (:mod:`.report_index`): the child's age …"""
+    report_facts: str | None = field(default=None, init=False)
+    """… and its report facts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,12 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
     draft = Draft(kind="decision", service_area=checked_text("service_area", entry.service_area),
                   actor_role=checked_text("actor_role", entry.actor_role),
                   actor_id=checked_text("actor_id", entry.actor_id), detail=detail, **fields)
+    if type(entry.decision) is Decision:
+        draft.age = report_index.age_of(entry.decision.input)
+        draft.report_facts = report_index.facts_of_decision(entry.decision).decode()
+    else:
+        draft.age = report_index.age_of(orjson.loads(fields["input"]))
+        draft.report_facts = report_index.facts_of_json(orjson.loads(fields["output"])).decode()
     subject = entry.subject
     if subject is None:
         return PreparedDecision(draft, None)

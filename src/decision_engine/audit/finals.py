@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from decision_engine.audit import report_index
 from decision_engine.audit.chain import SELECT, ChainStore
 from decision_engine.audit.drafts import Draft
 from decision_engine.audit.errors import AuditValidationError, RecordNotFound
@@ -45,12 +46,14 @@ class Finals(ChainStore):
         refs: list[RecordRef] = []
         with self.db.write() as head:
             for e in entries:
-                draft = self._final_draft(e)
+                draft, decision_seq = self._final_draft(e)
                 head = self._insert(head, draft)
+                report_index.final_recorded(self.db, decision_seq, head[0], draft.outcome or "")
                 refs.append(RecordRef(draft.id, head[0], head[1]))
         return refs
 
-    def _final_draft(self, e: FinalEntry) -> Draft:
+    def _final_draft(self, e: FinalEntry) -> tuple[Draft, int]:
+        """The final decision's draft, and the seq of the decision it answers."""
         final_outcome = checked_text("final_outcome", e.final_outcome)
         actor_role = checked_text("actor_role", e.actor_role)
         actor_id = checked_text("actor_id", e.actor_id)
@@ -83,7 +86,7 @@ class Finals(ChainStore):
             outcome=final_outcome,
             detail={"recommended_outcome": decision.outcome,
                     "departs_from_recommendation": departs, "rationale": reason,
-                    "supersedes": None if previous is None else str(previous[0])})
+                    "supersedes": None if previous is None else str(previous[0])}), decision.seq
 
     def finals_for(self, decision_id: str) -> list[AuditRecord]:
         """Final-decision records answering *decision_id*, oldest first (last = current)."""

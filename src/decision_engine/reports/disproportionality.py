@@ -41,17 +41,7 @@ def ladder(registry: Registry, family: str, seen: set[str]) -> list[str]:
 
 def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
     family = scope.family or GRAVITY
-    sql = reader.sql
-    extras: list[str] = []
-    if family == GRAVITY:
-        # An out-of-court outcome was open: the recommendation is one, or (read from the
-        # decision's JSON only for NFA and charge) one of them was available.
-        open_any = " OR ".join(sql.is_true("d.output", "outcomes", o, "available")
-                               for o in OUT_OF_COURT)
-        inside = ", ".join(f"'{o}'" for o in OUT_OF_COURT)
-        extras.append(f"CASE WHEN d.outcome IN ({inside}) THEN 1 WHEN ({open_any}) "
-                      "THEN 1 ELSE 0 END")
-    groups = reader.groups(family, extras)
+    groups = reader.groups(family)
     by = scope.group_by
     recommended, totals = count_by((g.group(by), g.outcome, g.count) for g in groups)
     standing, _ = count_by((g.group(by), g.current, g.count) for g in groups)
@@ -83,12 +73,18 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
     return report
 
 
+def oocd_open(g: Group) -> bool:
+    """An out-of-court outcome was open: the recommendation is one, or one was available."""
+    return g.outcome in OUT_OF_COURT or any(o in OUT_OF_COURT
+                                            for o in g.facts.get("available", ()))
+
+
 def _charge_where_open(groups: list[Group], by: str, reference: str | None,
                        threshold: int) -> Table:
     charged: dict[str, Counter[str]] = {}
     totals: Counter[str] = Counter()
     for g in groups:
-        if not g.extra or not g.extra[0]:
+        if not oocd_open(g):
             continue
         group = g.group(by)
         totals[group] += g.count

@@ -17,15 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-import orjson
-
 from decision_engine.policy.registry import Registry
 from decision_engine.reports.model import Chart, Report, Scope, Table
 from decision_engine.reports.source import Reader
 from decision_engine.reports.stats import cell
 
 FAMILY = "pace-transfer"
-REJECTED = "ground_rejected_"
 COLUMNS = ["quarter", "decisions", "charged_and_refused_bail", "transfers_required",
            "requested_non_secure", "requested_secure", "accommodation_requests_made",
            "achieved_non_secure", "achieved_secure", "achieved_not_recorded",
@@ -64,22 +61,18 @@ def quarters(start: dt.date, end: dt.date) -> list[str]:
 
 
 def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
-    sql = reader.sql
-    duty = sql.is_true("d.output", "derived", "duty_applies")
-    extras = ["substr(d.decision_date, 1, 7)",
-              f"CASE WHEN d.outcome = 'not_applicable' THEN 0 WHEN {duty} THEN 1 ELSE 0 END",
-              "CASE WHEN d.outcome = 'not_applicable' THEN NULL ELSE "
-              f"{sql.text('d.output', 'flags')} END",
-              sql.text("d.output", "outputs", "accommodation_requested"),
-              sql.text("d.output", "outputs", "accommodation_achieved"),
-              sql.text("d.output", "outputs", "certificate_limb")]
-    groups = reader.groups(FAMILY, extras)
+    groups = reader.groups(FAMILY, ["substr(r.decision_date, 1, 7)"])
     th = scope.threshold
     per: dict[str, Counter[str]] = {q: Counter() for q in quarters(scope.date_from,
                                                                    scope.date_to)}
     grounds: dict[str, Counter[str]] = {}
     for g in groups:
-        month, applies, flags, requested, achieved, limb = g.extra
+        (month,) = g.extra
+        f = g.facts
+        applicable = g.outcome != "not_applicable"
+        applies = applicable and f.get("duty_applies") is True
+        requested, achieved = f.get("accommodation_requested"), f.get("accommodation_achieved")
+        limb = f.get("certificate_limb")
         c = per.setdefault(quarter(str(month)), Counter())
         c["decisions"] += g.count
         if applies:
@@ -96,10 +89,8 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
         limb = limb if limb is not None else OUTCOME_LIMB.get(g.outcome)
         if limb in LIMB_COLUMN:
             c[LIMB_COLUMN[str(limb)]] += g.count
-        for flag in (orjson.loads(flags) if flags else []):
-            if str(flag).startswith(REJECTED):
-                grounds.setdefault(quarter(str(month)), Counter())[
-                    str(flag).removeprefix(REJECTED)] += g.count
+        for ground in (f.get("grounds_rejected", ()) if applicable else ()):
+            grounds.setdefault(quarter(str(month)), Counter())[str(ground)] += g.count
     report = Report("pace-transfers", "PACE s.38(6) transfers by quarter", scope,
                     sorted({g.version for g in groups}), reader.through_seq,
                     sum(g.count for g in groups),

@@ -1,16 +1,14 @@
 """The court officer's pathway check: refer-backs by group and by the checklist item that
-was missed (the rules that sent the case back, read from each recorded decision)."""
+was missed (the rules that sent the case back: ``refer_back_rules`` in the report index)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-import orjson
-
 from decision_engine.policy.registry import Registry
 from decision_engine.reports.disproportionality import ladder
 from decision_engine.reports.model import Report, Scope, Table
-from decision_engine.reports.source import Group, Reader
+from decision_engine.reports.source import Reader
 from decision_engine.reports.stats import METHOD, cell
 from decision_engine.reports.tables import (
     choose_reference,
@@ -22,13 +20,6 @@ from decision_engine.reports.tables import (
 
 FAMILY = "oocd-pathways"
 REFER_BACK = ("refer_back_cps", "refer_back_police")
-
-
-def missed_items(output: str | bytes) -> list[str]:
-    """Rules of a recorded decision that indicated a refer-back: the items missed."""
-    decision = orjson.loads(output)
-    return sorted({r["rule"] for r in decision.get("reasons", [])
-                   if str(r.get("effect", {}).get("indicate", "")).startswith("refer_back")})
 
 
 def item_code(rule: str) -> str:
@@ -55,14 +46,10 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
                                     REFER_BACK))
     items: Counter[str] = Counter()
     items_by_group: dict[str, Counter[str]] = {}
-    inside = ", ".join(f"'{o}'" for o in REFER_BACK)
-    for monitoring, age, output in reader.rows(
-            FAMILY, ["s.monitoring", reader.sql.integer("d.input", "age"), "d.output"],
-            f"d.outcome IN ({inside})", limit=10_000_000):
-        group = _group_of(monitoring, age, by)
-        for rule in missed_items(output):
-            items[rule] += 1
-            items_by_group.setdefault(group, Counter())[rule] += 1
+    for g in groups:
+        for rule in g.facts.get("refer_back_rules", ()) if g.outcome in REFER_BACK else ():
+            items[rule] += g.count
+            items_by_group.setdefault(g.group(by), Counter())[rule] += g.count
     refer_backs = sum(counts.get(g, Counter())[o] for g in totals for o in REFER_BACK)
     item_table = Table("missed_items", "Refer-backs by the checklist item missed",
                        ["item", "rule", "refer_backs", "share_of_refer_backs"],
@@ -82,8 +69,3 @@ def build(reader: Reader, registry: Registry, scope: Scope) -> Report:
     report.tables.append(by_group)
     return report
 
-
-def _group_of(monitoring: str | None, age: int | None, by: str) -> str:
-    """The group of one row, by the same rules as :meth:`Group.group`."""
-    parsed = None if monitoring is None else dict(orjson.loads(monitoring))
-    return Group(parsed, None if age is None else int(age), "", "", None, (), 0).group(by)
