@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import orjson
 import pytest
@@ -127,3 +128,26 @@ def test_catch_up_is_resumable_in_batches(store: Store, batch: int,
     assert ri.catch_up(store.db) == store.count(RecordFilter(kind="decision"))
     with store.db.snapshot() as snap:
         assert ri.check(snap, store.head()[0]) == []
+
+
+def test_audit_verify_report_index_names_a_tampered_row(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from decision_engine.audit import open_store
+    from decision_engine.cli.main import app
+
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    with open_store(url) as store:
+        fill(store, 25, seed=3, workers=1)
+    runner = CliRunner()
+    good = runner.invoke(app, ["audit", "verify", "--report-index", "--database-url", url])
+    assert good.exit_code == 0, good.output
+    assert "report index: matches the records" in good.output
+    with open_store(url) as store, store.db.write():
+        store.db.execute("UPDATE report_index SET age = 99 WHERE seq = "
+                         "(SELECT min(seq) FROM report_index)")
+    bad = runner.invoke(app, ["audit", "verify", "--report-index", "--json",
+                              "--database-url", url])
+    assert bad.exit_code == 1
+    problems = json.loads(bad.output)["report_index_problems"]
+    assert len(problems) == 1 and "99" in problems[0]

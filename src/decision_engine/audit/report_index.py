@@ -153,19 +153,22 @@ def catch_up(db: Database) -> int:
             done += len(rows)
 
 
-def check(snap: Snapshot, upto: int) -> list[str]:
+def check(snap: Snapshot, upto: int, batch: int = 20_000) -> list[str]:
     """Differences between the stored index and one rebuilt from the chained records up
-    to *upto* (empty when they agree)."""
-    stored = {int(r[0]): tuple(r) for r in snap.query(
-        f"SELECT {', '.join(COLUMNS)} FROM report_index WHERE seq <= ?", (upto,))}
+    to *upto* (empty when they agree), read in batches of *batch* records."""
     problems = []
-    for row in rebuild_rows(snap, 0, upto):
-        have = stored.pop(row[0], None)
-        if have is None:
-            problems.append(f"decision seq {row[0]}: not indexed")
-        elif tuple(_normal(v) for v in have) != tuple(_normal(v) for v in row):
-            problems.append(f"decision seq {row[0]}: index {have!r} != records {row!r}")
-    problems.extend(f"seq {seq}: indexed but not a decision" for seq in sorted(stored))
+    for after in range(0, upto, batch):
+        end = min(upto, after + batch)
+        stored = {int(r[0]): tuple(_normal(v) for v in r) for r in snap.query(
+            f"SELECT {', '.join(COLUMNS)} FROM report_index WHERE seq > ? AND seq <= ?",
+            (after, end))}
+        for row in rebuild_rows(snap, after, end):
+            have = stored.pop(row[0], None)
+            if have is None:
+                problems.append(f"decision seq {row[0]}: not indexed")
+            elif have != tuple(_normal(v) for v in row):
+                problems.append(f"decision seq {row[0]}: index {have!r} != records {row!r}")
+        problems.extend(f"seq {seq}: indexed but not a decision" for seq in sorted(stored))
     return problems
 
 

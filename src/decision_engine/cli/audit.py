@@ -91,10 +91,14 @@ def verify(
         "this host: the records must still have each head's Merkle root.")] = None,
     key: Annotated[Path | None, typer.Option(
         "--key", help="Public key (PEM) the --tree-head files must be signed with.")] = None,
+    report_index: Annotated[bool, typer.Option(
+        "--report-index", help="Also rebuild the report index from the verified records "
+        "and name every row that differs (after indexing any backlog).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Walk the hash chain and name the first broken record (exit 1 if any)."""
+    from decision_engine.audit import report_index as index
     from decision_engine.audit.records import Checkpoint
 
     checkpoints = []
@@ -104,8 +108,13 @@ def verify(
         except (OSError, ValueError) as exc:
             fail(f"--against: {path}: {exc}")
     heads = [_read_tree_head("--tree-head", path, key) for path in tree_head or []]
+    index_problems: list[str] = []
     with store_or_fail(database_url) as store:
         result = store.verify(checkpoints, heads)
+        if report_index and result.ok:
+            index.catch_up(store.db)
+            with store.db.snapshot() as snap:
+                index_problems = index.check(snap, result.head_seq)
     if as_json:
         typer.echo(json.dumps({
             "ok": result.ok, "records": result.records, "head_seq": result.head_seq,
@@ -115,7 +124,8 @@ def verify(
                 "why": result.broken.why},
             "subject_problems": list(result.subject_problems),
             "database_check": result.database_check,
-            "database_problems": list(result.database_problems)}, indent=2))
+            "database_problems": list(result.database_problems),
+            "report_index_problems": index_problems if report_index else None}, indent=2))
     else:
         if result.broken is not None:
             typer.echo(f"BROKEN: {result.broken}")
@@ -123,13 +133,18 @@ def verify(
             typer.echo(f"SUBJECT: {problem}")
         for problem in result.database_problems:
             typer.echo(f"DATABASE: {problem}")
+        for problem in index_problems:
+            typer.echo(f"REPORT INDEX: {problem}")
         if result.ok:
             typer.echo(f"ok: {result.records:,} records, head seq {result.head_seq} hash "
                        f"{result.head_hash}" + (f", {len(checkpoints)} checkpoint(s) match"
                                                 if checkpoints else "")
                        + (f", {len(heads)} signed tree head(s) match" if heads else "")
-                       + f"; database check: {result.database_check}")
-    if not result.ok:
+                       + f"; database check: {result.database_check}"
+                       + ("" if not report_index else "; report index: "
+                          + (f"{len(index_problems)} row(s) differ" if index_problems
+                             else "matches the records")))
+    if not result.ok or index_problems:
         raise typer.Exit(1)
 
 
