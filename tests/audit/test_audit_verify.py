@@ -233,3 +233,54 @@ def test_audit_walk_detects_gaps_swaps_and_seq_changes(
     assert walk(rows, [cp])[3] is None
     with pytest.raises(AssertionError):
         assert walk(rows[:2], [cp])[3] is None
+
+
+def test_audit_parallel_walk_finds_what_the_sequential_walk_finds(
+        store_url: str, store: Store, decisions: list[Made],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges of 5 records on 2 worker processes: an intact chain is verified in
+    parallel (with the same result), and every kind of damage gets the sequential walk's
+    exact description, at range boundaries too."""
+    from decision_engine.audit import verify_parallel
+    from decision_engine.audit.verify import verify_store
+
+    records = _fill(store, decisions, 12)
+    used: list[object] = []
+    real = verify_parallel.walk_parallel
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        used.append(real(*args, **kwargs))
+        return used[-1]
+
+    monkeypatch.setattr(verify_parallel, "walk_parallel", spy)
+
+    def both(against: tuple[Checkpoint, ...] = ()) -> Any:
+        parallel = verify_store(store.db, against, workers=2, chunk=5)
+        assert parallel == verify_store(store.db, against, workers=1)
+        return parallel
+
+    intact = both()
+    assert intact.ok and intact.records == len(records) and used and used[-1] is not None
+    cp = store.checkpoint()
+    raw = Raw(store_url)
+    raw.disable_triggers()
+    try:
+        for seq in (5, 6, len(records)):  # the last of a range, the first of the next, the end
+            record = records[seq - 1]
+            raw.set_text("audit_records", "detail", "seq", seq, record.detail + " ")
+            result = both()
+            assert result.broken is not None and result.broken.seq == seq
+            assert used[-1] is None  # the parallel walk gave way
+            raw.set_text("audit_records", "detail", "seq", seq, record.detail)
+        raw.execute("DELETE FROM audit_records WHERE seq = 10")
+        gap = both()
+        assert gap.broken is not None and gap.broken.seq == 11
+        _reinsert(raw, records[9])
+        raw.execute("UPDATE merkle_nodes SET hash = ? WHERE level = 1 AND idx = 2",
+                    (b"\x00" * 32,))
+        tree = both()
+        assert tree.broken is not None and "merkle_nodes" in tree.broken.why
+    finally:
+        raw.close()
+    rewritten = Checkpoint(seq=7, hash="0" * 64, count=7, created_at=cp.created_at)
+    assert both((rewritten,)).broken is not None

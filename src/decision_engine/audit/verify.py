@@ -13,11 +13,15 @@ cannot see: indexes and pages.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
+from decision_engine.audit import verify_parallel
 from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
 from decision_engine.audit.db import Database, Row, Snapshot
 from decision_engine.audit.drafts import subject_digest
@@ -93,8 +97,8 @@ def _normalise(row: Sequence[Any]) -> dict[str, Any]:
 def _check_decision(columns: dict[str, Any]) -> None:
     """A decision record's columns must agree with its own output (hash already good)."""
     try:
-        output = json.loads(columns["output"])
-        facts = json.loads(columns["input"])
+        output = orjson.loads(columns["output"])  # ~4x json's speed; both strict here
+        facts = orjson.loads(columns["input"])
         policy = output["policy"]
         expected = {"family": policy["family"], "policy_version": policy["version"],
                     "policy_sha256": policy["sha256"],
@@ -245,7 +249,11 @@ class _Roots:
         return self.levels[level]
 
     def __call__(self, body: bytes) -> None:
-        completed = self.range.append(leaf_hash(body))
+        self.leaf(leaf_hash(body))
+
+    def leaf(self, digest: bytes) -> None:
+        """Add the next record's leaf hash (from :mod:`.verify_parallel`)."""
+        completed = self.range.append(digest)
         if self.range.size in self.wanted:
             self.roots[self.range.size] = self.range.root()
         if not self.check or self.problem is not None:
@@ -289,28 +297,55 @@ def _check_tree(roots: _Roots, heads: Sequence[TreeHeadLike],
     return None if problem is None else Broken(last_seq, None, problem)
 
 
+def _walk_in_parallel(db: Database, snap: Snapshot, against: Sequence[Checkpoint],
+                      roots: _Roots, workers: int | None, chunk: int,
+                      ) -> tuple[int, str, int] | None:
+    """The parallel walk where it pays (or *workers* asks for it) and the records are
+    exactly seq ``1..n``; ``None`` when not used or when anything is amiss."""
+    procs = (os.cpu_count() or 1) if workers is None else workers
+    count, low, high = snap.query("SELECT count(*), min(seq), max(seq) FROM audit_records")[0]
+    wanted = workers is not None or int(count) >= verify_parallel.PARALLEL_FROM
+    if not wanted or procs < 2 or not count or low != 1 or high != count:
+        return None
+    return verify_parallel.walk_parallel(db.url, int(high), against, roots.leaf, procs, chunk)
+
+
 def verify_store(db: Database, against: Sequence[Checkpoint] = (),
-                 tree_heads: Sequence[TreeHeadLike] = ()) -> VerifyResult:
+                 tree_heads: Sequence[TreeHeadLike] = (), *, workers: int | None = None,
+                 chunk: int = verify_parallel.CHUNK) -> VerifyResult:
     """Full verification of the store behind *db*, all from one snapshot, so appends
     made meanwhile by other processes cannot be mistaken for tampering.
 
     *tree_heads* (signed tree heads kept off this host) are checked with the ones stored
     in the database: each root must equal the records' own Merkle root at its size.
+    From :data:`~.verify_parallel.PARALLEL_FROM` records (or when *workers* is given)
+    the records are checked on *workers* processes (default: one per core).
     """
     with db.snapshot(raw_text=True) as snap:
         heads = snap.query("SELECT seq, hash FROM chain_head WHERE id = 1")
         stored_heads = [_StoredHead(int(r[0]), int(r[1]), str(_txt(r[2]))) for r in
                         snap.query("SELECT tree_size, timestamp, root_hash FROM tree_heads")]
         all_heads = [*tree_heads, *stored_heads]
-        roots = _Roots(snap, [h.tree_size for h in all_heads])
-        rows = snap.stream(f"SELECT {', '.join(COLUMNS)} FROM audit_records ORDER BY seq")
-        with closing(rows), closing(roots):
-            last_seq, last_hash, count, broken = walk(rows, against, on_body=roots)
+        sizes = [h.tree_size for h in all_heads]
+        roots = _Roots(snap, sizes)
+        try:
+            walked = _walk_in_parallel(db, snap, against, roots, workers, chunk)
+            if walked is None:  # one process: small stores, and to describe any damage
+                roots.close()
+                roots = _Roots(snap, sizes)
+                rows = snap.stream(f"SELECT {', '.join(COLUMNS)} FROM audit_records "
+                                   "ORDER BY seq")
+                with closing(rows):
+                    last_seq, last_hash, count, broken = walk(rows, against, on_body=roots)
+            else:
+                (last_seq, last_hash, count), broken = walked, None
             if broken is None:
                 broken = _check_head(heads[0] if heads else None, last_seq, last_hash)
             if broken is None:
                 roots.roots[last_seq] = roots.range.root()
                 broken = _check_tree(roots, all_heads, last_seq)
+        finally:
+            roots.close()
         problems: list[str] = []
         with closing(_subject_problems(snap)) as found:
             for problem in found:
