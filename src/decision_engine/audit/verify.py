@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Generator, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import orjson
@@ -319,8 +320,21 @@ def verify_store(db: Database, against: Sequence[Checkpoint] = (),
     *tree_heads* (signed tree heads kept off this host) are checked with the ones stored
     in the database: each root must equal the records' own Merkle root at its size.
     From :data:`~.verify_parallel.PARALLEL_FROM` records (or when *workers* is given)
-    the records are checked on *workers* processes (default: one per core).
+    the records are checked on *workers* processes (default: one per core). The
+    database's own integrity check runs meanwhile on a thread of its own (the driver
+    leaves Python's lock while the database works).
     """
+    with ThreadPoolExecutor(1) as pool:
+        database_checked = pool.submit(check_database, db)
+        result = _verify_records(db, against, tree_heads, workers, chunk)
+        database = database_checked.result()
+    return replace(result, database_check=database.check,
+                   database_problems=database.problems)
+
+
+def _verify_records(db: Database, against: Sequence[Checkpoint],
+                    tree_heads: Sequence[TreeHeadLike], workers: int | None,
+                    chunk: int) -> VerifyResult:
     with db.snapshot(raw_text=True) as snap:
         heads = snap.query("SELECT seq, hash FROM chain_head WHERE id = 1")
         stored_heads = [_StoredHead(int(r[0]), int(r[1]), str(_txt(r[2]))) for r in
@@ -352,7 +366,6 @@ def verify_store(db: Database, against: Sequence[Checkpoint] = (),
                 problems.append(problem)
                 if len(problems) >= _MAX_SUBJECT_PROBLEMS:
                     break
-    database = check_database(db)
     return VerifyResult(records=count, head_seq=last_seq, head_hash=last_hash, broken=broken,
-                        subject_problems=tuple(problems), database_check=database.check,
-                        database_problems=database.problems)
+                        subject_problems=tuple(problems), database_check="",
+                        database_problems=())
