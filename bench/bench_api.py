@@ -32,7 +32,7 @@ the server for CPU; a heavyweight client would measure itself.
 
 Usage: python bench/bench_api.py [--duration 20] [--rounds 3] [--clients 32]
        [--workers 2] [--rate 0] [--warmup 3] [--prefer-minimal]
-       [--only floor|product] [--no-group-commit]
+       [--only floor|product] [--access-log] [--no-group-commit]
 Exits 1 if any request failed or a product round lost a 201 (the ratio targets are
 reported, not enforced: they are read on an idle machine).
 """
@@ -249,11 +249,15 @@ class Round:
                 f"us/request; responses {dict(sorted(self.stats.statuses.items()))}")
 
 
-def server_command(target: str, port: int, workers: int) -> list[str]:
+def server_command(target: str, port: int, workers: int, access_log: bool) -> list[str]:
+    """uvicorn as ``decision-engine serve`` runs it (no proxy headers, no Server header),
+    the same for both servers; the access log (serve's default) only if asked."""
     app = (["--app-dir", str(ROOT / "bench"), "floor_app:app"] if target == "floor"
            else ["decision_engine_api.app:create_app", "--factory"])
+    log = (["--log-level", "info", "--access-log"] if access_log
+           else ["--log-level", "warning", "--no-access-log"])
     return [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+            "--workers", str(workers), "--no-proxy-headers", "--no-server-header", *log]
 
 
 def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
@@ -266,7 +270,12 @@ def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
         env = {**os.environ, "DECISION_ENGINE_DATABASE_URL": url,
                "DECISION_ENGINE_POLICY_ROOT": str(ROOT),
                "DECISION_ENGINE_GROUP_COMMIT": "0" if args.no_group_commit else "1"}
-        proc = subprocess.Popen(server_command(target, port, args.workers), env=env, cwd=tmp)
+        # With the access log, uvicorn logs at info: its lines go to /dev/null, the rest
+        # to a file that is shown if the round fails.
+        log = open(Path(tmp) / "server.log", "wb") if args.access_log else None  # noqa: SIM115
+        proc = subprocess.Popen(server_command(target, port, args.workers, args.access_log),
+                                env=env, cwd=tmp, stdout=subprocess.DEVNULL if log else None,
+                                stderr=log)
         try:
             wait_ready(port, proc)
             began = time.perf_counter()
@@ -275,6 +284,11 @@ def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
                                                 args.warmup, args.rate, prefer))
             wall = time.perf_counter() - began
             server_cpu1, client_cpu1 = tree_cpu_seconds(proc.pid), time.process_time()
+        except BaseException:
+            if log:
+                log.flush()
+                sys.stderr.write((Path(tmp) / "server.log").read_text(errors="replace")[-4000:])
+            raise
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -282,6 +296,8 @@ def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            if log:
+                log.close()
         stored = count_decisions(url) if target == "product" else None
     lat = stats.latencies
     total = stats.ok + stats.errors
@@ -313,6 +329,9 @@ def main() -> int:
                     help="send Prefer: return=minimal (the product answers id, hash, outcome)")
     ap.add_argument("--only", choices=["floor", "product"],
                     help="run one server (no ratio)")
+    ap.add_argument("--access-log", action="store_true",
+                    help="uvicorn's access log on, as decision-engine serve has it by default "
+                    "(written to /dev/null)")
     ap.add_argument("--no-group-commit", action="store_true")
     args = ap.parse_args()
     if args.duration > 300 or args.clients > 256 or not 1 <= args.rounds <= 20:
@@ -324,7 +343,8 @@ def main() -> int:
           f"{args.duration:g} s after {args.warmup:g} s warm-up, {args.clients} clients, "
           f"{mode}, uvicorn --workers {args.workers}, group commit "
           f"{'off' if args.no_group_commit else 'on'}, "
-          f"Prefer: {'return=minimal' if args.prefer_minimal else '(none)'}", flush=True)
+          f"Prefer: {'return=minimal' if args.prefer_minimal else '(none)'}, access log "
+          f"{'on' if args.access_log else 'off'}", flush=True)
     rounds: list[Round] = []
     for number in range(1, args.rounds + 1):
         for target in targets:
