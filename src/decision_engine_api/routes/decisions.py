@@ -187,8 +187,8 @@ def _create_route(router: APIRouter, family: str,
 
         Async, unlike the other routes: evaluation is ~0.1 ms of CPU under the engine's
         lock, and the wait for the group COMMIT is awaited, so the hot path needs no
-        thread-pool hop. The services are taken from the request, not as a dependency:
-        each dependency costs FastAPI a resolution step on every request."""
+        thread-pool hop."""
+        # From the request, not a dependency: each costs FastAPI a resolution step per call.
         services = await get_services(request)
         prefer = request.headers.getlist("prefer")
         wanted = preferred_return(prefer) if prefer else None
