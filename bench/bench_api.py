@@ -1,9 +1,17 @@
-"""Load benchmark: POST /v1/decisions/gravity-matrix with recording on, over loopback.
+"""Load benchmark: the recorded decision against the HTTP stack's floor, side by side.
 
-Starts the service under uvicorn on 127.0.0.1 (a fresh SQLite store in a temporary
-directory, ``--workers 2``), issues a panel API key, drives the endpoint from N
-concurrent keep-alive clients for a bounded time, prints requests/s and latency
-percentiles, checks that every 201 is in the store, then stops the server.
+Runs two servers in alternating rounds under the same uvicorn ``--workers`` and the same
+load generator, each on 127.0.0.1:
+  * **floor**: ``bench/floor_app.py``, a bare FastAPI app that parses the JSON body and
+    answers 201 without deciding or recording anything (what the HTTP stack costs);
+  * **product**: ``POST /v1/decisions/gravity-matrix`` with recording on (a fresh SQLite
+    store in a temporary directory per round, a panel API key), after which every 201
+    is checked to be in the store.
+Each round prints requests/s, latency percentiles, errors and CPU per request; the
+summary prints the median of the per-round ratios product/floor for throughput and p99
+against issue #14's targets (≥ 0.4x the floor's requests/s, p99 ≤ 2x the floor's, 0
+errors, every 201 stored). Alternating rounds share the machine's conditions, so the
+ratio is steadier than either figure on a machine doing other work.
 
 Two ways to load it:
   * closed loop (default): each client sends its next request as soon as the previous
@@ -12,14 +20,21 @@ Two ways to load it:
     means 32 ms on average), so a latency target needs the open loop:
   * open loop (``--rate R``): the clients together send R requests/s on a fixed schedule
     and latency is measured from when each request was *due*, so a slow answer is not
-    hidden by the client waiting for it (no coordinated omission).
+    hidden by the client waiting for it (no coordinated omission). Both servers get the
+    same rate, so there the p99 ratio is the figure that matters.
+
+``--prefer-minimal`` sends ``Prefer: return=minimal`` (RFC 7240): the product answers
+with id, hash and outcome instead of the ~4 KB decision (the floor ignores it).
 
 The load generator is a minimal asyncio HTTP/1.1 client (a pre-built request, the
 response read by Content-Length) because on a 2-core machine the client competes with
 the server for CPU; a heavyweight client would measure itself.
 
-Usage: python bench/bench_api.py [--duration 20] [--clients 32] [--workers 2]
-       [--rate 0] [--warmup 3] [--no-group-commit]
+Usage: python bench/bench_api.py [--duration 20] [--rounds 3] [--clients 32]
+       [--workers 2] [--rate 0] [--warmup 3] [--prefer-minimal]
+       [--only floor|product] [--access-log] [--no-group-commit]
+Exits 1 if any request failed or a product round lost a 201 (the ratio targets are
+reported, not enforced: they are read on an idle machine).
 """
 
 from __future__ import annotations
@@ -35,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,11 +81,12 @@ def count_decisions(url: str) -> int:
         return store.count(RecordFilter(kind="decision"))
 
 
-def request_bytes(key: str, index: int) -> bytes:
+def request_bytes(key: str, index: int, prefer: str | None = None) -> bytes:
     case = {**CASE, "case_reference": f"BENCH-{index:06d}"}
     body = json.dumps({"case": case}, separators=(",", ":")).encode()
+    extra = f"Prefer: {prefer}\r\n" if prefer else ""
     head = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+            f"{extra}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
 
 
@@ -133,8 +150,8 @@ async def client(port: int, requests: list[bytes], start: float, measure_from: f
 
 
 async def drive(port: int, key: str, clients: int, duration: float, warmup: float,
-                rate: float) -> tuple[Stats, float]:
-    requests = [request_bytes(key, i) for i in range(256)]
+                rate: float, prefer: str | None) -> tuple[Stats, float]:
+    requests = [request_bytes(key, i, prefer) for i in range(256)]
     stats = Stats()
     stagger = min(0.05, max(warmup, 0.2) / (2 * clients))
     start = time.perf_counter() + 0.2 + stagger * clients
@@ -191,39 +208,87 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--duration", type=float, default=20.0, help="measured seconds")
-    ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
-    ap.add_argument("--clients", type=int, default=32)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--rate", type=float, default=0.0,
-                    help="open loop: total requests/s (0: closed loop)")
-    ap.add_argument("--no-group-commit", action="store_true")
-    args = ap.parse_args()
-    if args.duration > 300 or args.clients > 256:
-        ap.error("bounded benchmark: at most 300 s and 256 clients")
+FLOOR_KEY = "de_" + "0" * 40
+"""Sent to the floor (which reads no header) so both servers get requests of one size."""
 
+
+@dataclass
+class Round:
+    """One server's run: what the load generator saw and what the server spent."""
+
+    target: str
+    number: int
+    requests: int
+    per_second: float
+    p50: float
+    p99: float
+    stats: Stats
+    stored: int | None
+    cpu_per_request: float | None
+    cores_used: float | None
+    client_cpu_per_request: float
+
+    @property
+    def errors(self) -> int:
+        return self.stats.errors
+
+    @property
+    def lost(self) -> int:
+        """Acknowledged 201s missing from the store (product rounds)."""
+        return 0 if self.stored is None else self.stats.ok - self.stored
+
+    def line(self) -> str:
+        cpu = (f"server CPU {self.cpu_per_request * 1e6:,.0f} us/request on "
+               f"{self.cores_used:.2f} cores, " if self.cpu_per_request is not None
+               and self.cores_used is not None else "")
+        stored = f", in the store {self.stored}/{self.stats.ok}" if self.stored is not None else ""
+        return (f"  round {self.number} {self.target:<7} {self.per_second:>8,.0f} requests/s  "
+                f"p50 {self.p50 * 1e3:6.1f} ms  p99 {self.p99 * 1e3:6.1f} ms  "
+                f"errors {self.errors}{stored}\n"
+                f"          {cpu}load generator {self.client_cpu_per_request * 1e6:,.0f} "
+                f"us/request; responses {dict(sorted(self.stats.statuses.items()))}")
+
+
+def server_command(target: str, port: int, workers: int, access_log: bool) -> list[str]:
+    """uvicorn as ``decision-engine serve`` runs it (no proxy headers, no Server header),
+    the same for both servers; the access log (serve's default) only if asked."""
+    app = (["--app-dir", str(ROOT / "bench"), "floor_app:app"] if target == "floor"
+           else ["decision_engine_api.app:create_app", "--factory"])
+    log = (["--log-level", "info", "--access-log"] if access_log
+           else ["--log-level", "warning", "--no-access-log"])
+    return [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--no-proxy-headers", "--no-server-header", *log]
+
+
+def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
+    """Start *target* under uvicorn, load it, stop it, and (product) count the store."""
+    prefer = "return=minimal" if args.prefer_minimal else None
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        key = issue_key(url)
+        key = issue_key(url) if target == "product" else FLOOR_KEY
         port = free_port()
         env = {**os.environ, "DECISION_ENGINE_DATABASE_URL": url,
                "DECISION_ENGINE_POLICY_ROOT": str(ROOT),
                "DECISION_ENGINE_GROUP_COMMIT": "0" if args.no_group_commit else "1"}
-        cmd = [sys.executable, "-m", "uvicorn", "decision_engine_api.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-               "--log-level", "warning", "--no-access-log"]
-        proc = subprocess.Popen(cmd, env=env, cwd=tmp)
+        # With the access log, uvicorn logs at info: its lines go to /dev/null, the rest
+        # to a file that is shown if the round fails.
+        log = open(Path(tmp) / "server.log", "wb") if args.access_log else None  # noqa: SIM115
+        proc = subprocess.Popen(server_command(target, port, args.workers, args.access_log),
+                                env=env, cwd=tmp, stdout=subprocess.DEVNULL if log else None,
+                                stderr=log)
         try:
             wait_ready(port, proc)
             began = time.perf_counter()
             server_cpu0, client_cpu0 = tree_cpu_seconds(proc.pid), time.process_time()
             stats, measured = asyncio.run(drive(port, key, args.clients, args.duration,
-                                                args.warmup, args.rate))
+                                                args.warmup, args.rate, prefer))
             wall = time.perf_counter() - began
             server_cpu1, client_cpu1 = tree_cpu_seconds(proc.pid), time.process_time()
-            load = os.getloadavg()[0]
+        except BaseException:
+            if log:
+                log.flush()
+                sys.stderr.write((Path(tmp) / "server.log").read_text(errors="replace")[-4000:])
+            raise
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -231,30 +296,75 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        stored = count_decisions(url)
-
+            if log:
+                log.close()
+        stored = count_decisions(url) if target == "product" else None
     lat = stats.latencies
-    mode = f"open loop at {args.rate:g} req/s" if args.rate else "closed loop"
-    print(f"POST {PATH} (recording on), {args.clients} clients, {mode}, uvicorn "
-          f"--workers {args.workers}, group commit {'off' if args.no_group_commit else 'on'}")
-    print(f"  measured {measured:.0f} s after {args.warmup:.0f} s warm-up "
-          f"(wall {wall:.1f} s): {len(lat)} requests, "
-          f"{len(lat) / measured:,.0f} requests/s")
-    if lat:
-        print(f"  latency ms: p50 {percentile(lat, .50) * 1e3:.1f}  p90 "
-              f"{percentile(lat, .90) * 1e3:.1f}  p99 {percentile(lat, .99) * 1e3:.1f}  "
-              f"max {max(lat) * 1e3:.1f}  mean {statistics.fmean(lat) * 1e3:.1f}")
-    print(f"  responses: {dict(sorted(stats.statuses.items()))}; decisions in the store: "
-          f"{stored} (201s: {stats.ok})")
     total = stats.ok + stats.errors
+    cpu = cores = None
     if server_cpu0 is not None and server_cpu1 is not None and total:
-        server = server_cpu1 - server_cpu0
-        client = client_cpu1 - client_cpu0
-        print(f"  CPU per request: server {server / total * 1e6:.0f} us, load generator "
-              f"{client / total * 1e6:.0f} us; server used {server / wall:.2f} of "
-              f"{os.cpu_count()} cores; 1-min load average at the end {load:.2f} "
-              "(other work on the machine lowers the figures)")
-    return 0 if stats.errors == 0 and stored == stats.ok else 1
+        cpu = (server_cpu1 - server_cpu0) / total
+        cores = (server_cpu1 - server_cpu0) / wall
+    return Round(target, number, len(lat), len(lat) / measured, percentile(lat, .50),
+                 percentile(lat, .99), stats, stored, cpu, cores,
+                 (client_cpu1 - client_cpu0) / max(total, 1))
+
+
+def ratio_line(name: str, ratios: list[float], target: str, met: bool) -> str:
+    each = ", ".join(f"{r:.2f}x" for r in ratios)
+    return (f"  {name}: median {statistics.median(ratios):.2f}x (rounds: {each}); "
+            f"target {target}: {'met' if met else 'NOT met'}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", type=float, default=20.0, help="measured seconds per round")
+    ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of each server, alternating")
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="open loop: total requests/s (0: closed loop)")
+    ap.add_argument("--prefer-minimal", action="store_true",
+                    help="send Prefer: return=minimal (the product answers id, hash, outcome)")
+    ap.add_argument("--only", choices=["floor", "product"],
+                    help="run one server (no ratio)")
+    ap.add_argument("--access-log", action="store_true",
+                    help="uvicorn's access log on, as decision-engine serve has it by default "
+                    "(written to /dev/null)")
+    ap.add_argument("--no-group-commit", action="store_true")
+    args = ap.parse_args()
+    if args.duration > 300 or args.clients > 256 or not 1 <= args.rounds <= 20:
+        ap.error("bounded benchmark: at most 300 s, 256 clients and 20 rounds")
+
+    targets = [args.only] if args.only else ["floor", "product"]
+    mode = f"open loop at {args.rate:g} req/s" if args.rate else "closed loop"
+    print(f"POST {PATH}: {' vs '.join(targets)}, {args.rounds} round(s) of "
+          f"{args.duration:g} s after {args.warmup:g} s warm-up, {args.clients} clients, "
+          f"{mode}, uvicorn --workers {args.workers}, group commit "
+          f"{'off' if args.no_group_commit else 'on'}, "
+          f"Prefer: {'return=minimal' if args.prefer_minimal else '(none)'}, access log "
+          f"{'on' if args.access_log else 'off'}", flush=True)
+    rounds: list[Round] = []
+    for number in range(1, args.rounds + 1):
+        for target in targets:
+            rounds.append(run_round(target, number, args))
+            print(rounds[-1].line(), flush=True)
+
+    ok = all(r.errors == 0 and r.lost == 0 for r in rounds)
+    print(f"  errors {sum(r.errors for r in rounds)}, acknowledged 201s missing from the "
+          f"store {sum(r.lost for r in rounds)}; 1-min load average "
+          f"{os.getloadavg()[0]:.2f} (other work on the machine lowers the figures)")
+    if len(targets) == 2:
+        floor = [r for r in rounds if r.target == "floor"]
+        product = [r for r in rounds if r.target == "product"]
+        throughput = [p.per_second / f.per_second for f, p in zip(floor, product, strict=True)]
+        p99 = [p.p99 / f.p99 for f, p in zip(floor, product, strict=True)]
+        print("product / floor, paired by round:")
+        print(ratio_line("requests/s", throughput, ">= 0.4x",
+                         statistics.median(throughput) >= 0.4))
+        print(ratio_line("p99", p99, "<= 2x", statistics.median(p99) <= 2.0))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

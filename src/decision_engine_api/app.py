@@ -48,6 +48,8 @@ hash-chained audit store, and read, finalise and replay recorded decisions.
 issued with `decision-engine credentials create`. What each role may call is listed in
 `docs/api.md`. **Errors** are RFC 9457 `application/problem+json` naming the field.
 **Reads** of stored decisions are logged with the `X-Justification` header.
+**Minimal answers**: `POST /v1/decisions/{family}` with `Prefer: return=minimal` (RFC 7240)
+answers with the record's id, hash and outcome, and `Location` for the full decision.
 """
 
 

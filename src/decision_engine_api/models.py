@@ -59,6 +59,18 @@ class DecisionRecorded(_Response):
     decision: Decision
 
 
+class DecisionRecordedMinimal(_Response):
+    """The answer to ``Prefer: return=minimal``: enough to cite and verify the record
+    without the full decision (fetch that from ``Location``)."""
+
+    id: str = Field(description="Decision id (use it for final, replay and reads).")
+    seq: int = Field(description="Position in the audit chain.")
+    hash: str = Field(description="SHA-256 of the chained record.")
+    outcome: str = Field(description="The recommended outcome.")
+    family: str = Field(description="The policy family evaluated.")
+    policy_version: str = Field(description="The policy version evaluated.")
+
+
 class FinalCreate(_Request):
     """The panel's (or officer's) final outcome for a recorded recommendation."""
 

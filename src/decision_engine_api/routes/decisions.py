@@ -9,11 +9,12 @@ processes (``decision-engine serve --workers N``).
 
 # No "from __future__ import annotations": each family's create route is built at run
 # time, and FastAPI must see its annotations as objects.
+import copy
 import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from decision_engine.audit import AuditRecord, RecordRef
 from decision_engine.audit.replay import replay_rows
@@ -35,6 +36,7 @@ from decision_engine_api.models import (
     Actor,
     DecisionCreate,
     DecisionRecorded,
+    DecisionRecordedMinimal,
     DecisionReplay,
     FieldChange,
     FinalCreate,
@@ -42,8 +44,9 @@ from decision_engine_api.models import (
     ReplayCreate,
     StoredDecision,
 )
+from decision_engine_api.prefer import preferred_return
 from decision_engine_api.problems import field_problem, not_found, problem_responses
-from decision_engine_api.services import Services
+from decision_engine_api.services import Services, get_services
 from decision_engine_api.strict_body import StrictJSONRoute
 
 _LATEST_DECISION_DAY = dt.timedelta(days=1)
@@ -125,6 +128,48 @@ def build_router(families: list[str], case_examples: dict[str, dict[str, Any]]) 
     return router
 
 
+_PREFER_OPENAPI: dict[str, Any] = {
+    "parameters": [{
+        "name": "Prefer", "in": "header", "required": False,
+        "schema": {"type": "string"}, "example": "return=minimal",
+        "description": "RFC 7240. `return=minimal` answers with the id, chain position, "
+        "hash, outcome, family and policy version only (the full decision is at "
+        "`Location`); `return=representation`, or no header, answers with the full "
+        "recorded decision. Other preferences are ignored."}],
+    "responses": {"201": {
+        "description": "Recorded, after the COMMIT: the full decision (`DecisionRecorded`), "
+        "or with `Prefer: return=minimal` the minimal answer (`DecisionRecordedMinimal`).",
+        "headers": {
+            "Location": {"description": "Where the recorded decision can be read "
+                         "(`GET /v1/decisions/{id}`).", "schema": {"type": "string"}},
+            "Preference-Applied": {"description": "`return=minimal` or "
+                                   "`return=representation` when the client asked for "
+                                   "one.", "schema": {"type": "string"}},
+            "Vary": {"description": "`Prefer`: the body depends on it.",
+                     "schema": {"type": "string"}}}}},
+}
+"""The ``Prefer`` header and the 201's headers in the OpenAPI document; the route reads
+the header itself (a ``Header`` parameter would add a validation step per request)."""
+
+
+def _recorded_body(ref: RecordRef, decision: Decision, service_area: str) -> bytes:
+    """The full answer (``DecisionRecorded``), built as bytes: the decision is already
+    a validated model, so a second response-model pass would only cost time."""
+    return (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":' + str(ref.seq).encode()
+            + b',"hash":"' + ref.hash.encode() + b'","service_area":'
+            + json.dumps(service_area).encode() + b',"decision":'
+            + decision.model_dump_json().encode() + b"}")
+
+
+def _minimal_body(ref: RecordRef, decision: Decision) -> bytes:
+    """The ``return=minimal`` answer (``DecisionRecordedMinimal``): it skips serialising
+    the ~4 KB decision, most of the cost of a full answer."""
+    return json.dumps({"id": ref.id, "seq": ref.seq, "hash": ref.hash,
+                       "outcome": decision.outcome, "family": decision.policy.family,
+                       "policy_version": decision.policy.version},
+                      separators=(",", ":")).encode()
+
+
 def _create_route(router: APIRouter, family: str,
                   examples: dict[str, dict[str, Any]]) -> None:
     """``POST /v1/decisions/<family>``: one operation per family, so the OpenAPI document
@@ -132,27 +177,36 @@ def _create_route(router: APIRouter, family: str,
 
     async def create_decision(
         body: Annotated[DecisionCreate, Body(openapi_examples=examples or None)],
-        principal: Creator, services: ServicesDep,
+        principal: Creator, request: Request,
     ) -> Response:
         """Evaluate the case under the policy version in force on the decision date (or
         the named version), record it in the audit chain, and return it with its id.
-        201 only after the record is committed.
+        201 only after the record is committed. ``Prefer: return=minimal`` (RFC 7240)
+        answers with the id, hash and outcome only; the full decision is at
+        ``Location``.
 
         Async, unlike the other routes: evaluation is ~0.1 ms of CPU under the engine's
         lock, and the wait for the group COMMIT is awaited, so the hot path needs no
         thread-pool hop."""
+        # From the request, not a dependency: each costs FastAPI a resolution step per call.
+        services = await get_services(request)
+        prefer = request.headers.getlist("prefer")
+        wanted = preferred_return(prefer) if prefer else None
         ref, decision = await record_decision(services, principal, family, body)
-        payload = (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":' + str(ref.seq).encode()
-                   + b',"hash":"' + ref.hash.encode() + b'","service_area":'
-                   + json.dumps(principal.service_area).encode() + b',"decision":'
-                   + decision.model_dump_json().encode() + b"}")
+        headers = {"Location": f"/v1/decisions/{ref.id}", "Vary": "Prefer"}
+        if wanted is not None:
+            headers["Preference-Applied"] = f"return={wanted}"
+        payload = (_minimal_body(ref, decision) if wanted == "minimal"
+                   else _recorded_body(ref, decision, principal.service_area))
         return Response(payload, status_code=201, media_type="application/json",
-                        headers={"Location": f"/v1/decisions/{ref.id}"})
+                        headers=headers)
 
     router.add_api_route(
         f"/{family}", create_decision, methods=["POST"], status_code=201,
-        response_model=DecisionRecorded, operation_id=create_operation_id(family),
+        response_model=DecisionRecorded | DecisionRecordedMinimal,
+        operation_id=create_operation_id(family),
         summary=f"Evaluate a {family} case and record the decision",
+        openapi_extra=copy.deepcopy(_PREFER_OPENAPI),
         responses=problem_responses(400, 401, 403, 413, 422))
 
 
