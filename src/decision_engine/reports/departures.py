@@ -97,8 +97,8 @@ def _rationales(reader: Reader, family: str, order: list[str]) -> Table:
                   note="The panel's own words, as recorded with the final decision; the "
                        "store refuses a rationale holding the case's identifiers.")
     for day, version, rec, fin, detail in reader.rows(
-            family, ["d.decision_date", "d.policy_version", "d.outcome", "f.outcome",
-                     "f.detail"], "f.outcome IS NOT NULL AND f.outcome <> d.outcome",
+            family, ["r.decision_date", "r.policy_version", "r.outcome", "r.final_outcome",
+                     "f.detail"], "r.final_outcome IS NOT NULL AND r.final_outcome <> r.outcome",
             limit=RATIONALES_SHOWN):
         rationale = json.loads(detail).get("rationale") if detail else None
         table.rows.append([day, version, rec, fin, direction(order, rec, fin), rationale])

@@ -104,13 +104,14 @@ class Reader:
     def rows(self, family: str, columns: Sequence[str], condition: str = "1 = 1",
              limit: int = 1000) -> list[tuple[Any, ...]]:
         """Single decisions of *family* in scope (newest first), for tables that list
-        them (rationales): *columns* over ``d`` (the decision's record) and ``f`` (its
-        current final decision); never the pseudonym or the subject's identifiers."""
+        them (rationales): *columns* over ``r`` (the decision's report-index row) and
+        ``f`` (its current final decision's record, read only for the rows listed);
+        never the pseudonym or the subject's identifiers."""
         where, params = self._where(family)
         return [tuple(r) for r in self.snap.query(
-            f"SELECT {', '.join(columns)} FROM report_index r JOIN audit_records d "
-            "ON d.seq = r.seq LEFT JOIN audit_records f ON f.seq = r.final_seq "
-            f"WHERE {where} AND {condition} ORDER BY r.seq DESC LIMIT {int(limit)}", params)]
+            f"SELECT {', '.join(columns)} FROM (SELECT * FROM report_index r WHERE {where} "
+            f"AND {condition} ORDER BY r.seq DESC LIMIT {int(limit)}) r "
+            "LEFT JOIN audit_records f ON f.seq = r.final_seq ORDER BY r.seq DESC", params)]
 
 
 @contextmanager

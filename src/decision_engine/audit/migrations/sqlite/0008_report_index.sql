@@ -4,8 +4,9 @@
 -- rows instead of parsing each decision's JSON. Derived from the chained records and
 -- outside the chain, like merkle_nodes: audit/report_index.py rebuilds and checks it.
 -- Monitoring data is not copied here; reports join subjects, so erasure still applies.
+-- Clustered by (family, decision_date): a report reads one contiguous range of rows.
 CREATE TABLE report_index (
-    seq            INTEGER PRIMARY KEY,  -- the decision record's seq
+    seq            INTEGER NOT NULL,  -- the decision record's seq
     family         TEXT NOT NULL,
     decision_date  TEXT NOT NULL,
     service_area   TEXT NOT NULL,
@@ -15,10 +16,11 @@ CREATE TABLE report_index (
     age            INTEGER,
     facts          TEXT NOT NULL,     -- report_index.facts(): compact JSON, sorted keys
     final_seq      INTEGER,              -- the latest final decision, if any
-    final_outcome  TEXT
-);
+    final_outcome  TEXT,
+    PRIMARY KEY (family, decision_date, seq)
+) WITHOUT ROWID;
 
-CREATE INDEX report_index_scope ON report_index (family, decision_date);
+CREATE UNIQUE INDEX report_index_seq ON report_index (seq);
 
 -- Decisions recorded before this migration are indexed by report_index.catch_up(), in
 -- batches, the first time a report is asked for: up to through_seq, done to done_seq.
