@@ -17,7 +17,7 @@ import pytest
 from decision_engine.engine.service import Case
 from decision_engine.policy.registry import Registry
 from decision_engine_api import request_schemas
-from decision_engine_api.date_patterns import dates_pattern, number_range
+from decision_engine_api.date_patterns import dates_pattern, merge, number_range, subtract
 from tests.api.conftest import Api, example_body
 
 jsonschema_rs = pytest.importorskip("jsonschema_rs", reason="jsonschema_rs (a schemathesis "
@@ -162,6 +162,16 @@ def test_date_patterns_admit_exactly_their_days() -> None:
         for day in days:
             assert bool(pattern.match(day.isoformat())) == (start <= day <= end), (start, end,
                                                                                    day)
+
+
+def test_two_open_ended_intervals_merge() -> None:
+    """A version superseded by two open-ended revisions (npcc-2025 by r2, then r3): the
+    days to subtract are two intervals ending at dt.date.max, which have no day after."""
+    forever = dt.date.max
+    assert merge([(dt.date(2025, 2, 1), forever), (dt.date(2025, 2, 1), forever)]) == [
+        (dt.date(2025, 2, 1), forever)]
+    assert subtract([(dt.date(2025, 2, 1), forever)],
+                    [(dt.date(2025, 2, 1), forever), (dt.date(2026, 1, 1), forever)]) == []
 
 
 def test_the_document_is_rebuilt_when_the_day_changes(
