@@ -50,8 +50,9 @@ def test_the_revision_is_selected_on_its_dates(day: dt.date, published: str) -> 
     registry = Registry.load(bundled_root())
     revision = f"{published}-r2"
     assert registry.get("gravity-matrix", revision).entry.supersedes == published
-    assert registry.select("gravity-matrix", day).version == revision
-    assert registry.current("gravity-matrix", published) == revision
+    # the date selects the last revision of the chain (r3 since issue 9 items 7 and 10)
+    assert registry.select("gravity-matrix", day).version == registry.current(
+        "gravity-matrix", published) == registry.current("gravity-matrix", revision)
     # the superseded version is still approved, pinned and runs when named
     old = registry.select("gravity-matrix", day, published)
     assert old.entry.status == "approved" and old.entry.entry_sha256
@@ -82,11 +83,11 @@ def test_recorded_decisions_replay_under_the_revision_they_were_made_with(
 
     # New decisions on the same dates take the revisions, consulted ones included...
     assert decide("gravity-matrix", ROBBERY, dt.date(2024, 5, 1),
-                  registry=now)[1].policy.version == "npcc-2023-r2"
+                  registry=now)[1].policy.version == now.current("gravity-matrix", "npcc-2023")
     facts = CHECK
     fresh = evaluate("oocd-pathways", facts, dt.date(2025, 6, 1), registry=now)
     assert [p.name for p in fresh.provenance if p.kind == "policy"] == [
-        "gravity-matrix@npcc-2025-r2"]
+        f"gravity-matrix@{now.current('gravity-matrix', 'npcc-2025')}"]
     # ...which is why replay must pin the consulted version: re-selected by date, the
     # recorded check would not reproduce (its provenance names npcc-2025).
     pinned = evaluate("oocd-pathways", facts, dt.date(2025, 6, 1), "cif-2025", registry=now,
@@ -152,3 +153,162 @@ def test_the_s66b_citations_are_corrected() -> None:
             "s.66B(6)")
         assert rules["conditional-caution-appropriate-adult"].source.section.startswith(
             "s.66B(5)")
+
+
+# --- r3 (issue 9 items 7 and 10): assessment for every caution, Enhanced Community
+# Resolution, and readings that no longer call themselves local settings ---------------
+
+R3 = {"acpo-2013": dt.date(2020, 6, 1), "npcc-2023": dt.date(2024, 5, 1),
+      "npcc-2025": dt.date(2026, 3, 1)}
+
+
+def _without_r3(tmp_path: Path) -> Path:
+    """The bundled policies as they were before the r3 revisions: every entry that
+    supersedes an r2 removed."""
+    root = tmp_path / "before-r3"
+    root.mkdir()
+    shutil.copytree(bundled_root() / "rules", root / "rules")
+    text = (bundled_root() / "policies.yaml").read_text()
+    entries = re.split(r"(?m)^(?=      - version: |  [a-z-]+:\n)", text)
+    kept = [e for e in entries if not re.search(r"\n        supersedes: \S+-r2\n", e)]
+    assert len(entries) - len(kept) == 3
+    (root / "policies.yaml").write_text("".join(kept))
+    return root
+
+
+@pytest.mark.parametrize("published", sorted(R3))
+def test_the_r3_revision_is_selected_and_chains_back(published: str) -> None:
+    registry = Registry.load(bundled_root())
+    r2, r3 = f"{published}-r2", f"{published}-r3"
+    assert registry.get("gravity-matrix", r3).entry.supersedes == r2
+    assert registry.select("gravity-matrix", R3[published]).version == r3
+    assert registry.current("gravity-matrix", published) == r3
+    assert registry.current("gravity-matrix", r2) == r3
+    assert registry.select("gravity-matrix", R3[published], r2).entry.status == "approved"
+
+
+def test_decisions_recorded_under_r2_replay_after_r3(tmp_path: Path) -> None:
+    before = Registry.load(_without_r3(tmp_path))
+    cases = [  # a youth caution, an admitted community resolution, a band-1 NFA
+        {**SHOPLIFTING, "offence": "affray", "age": 16},
+        {**SHOPLIFTING, "offence": "common_assault"},
+        SHOPLIFTING]
+    made = []
+    for i, facts in enumerate(cases):
+        for day in (R3["npcc-2023"], R3["npcc-2025"]):
+            case = {"case_reference": f"T-REV3-{i}-{day.year}", "age": facts["age"],
+                    "facts": {k: v for k, v in facts.items() if k != "age"}}
+            made.append(decide("gravity-matrix", case, day, registry=before))
+    assert {d.policy.version for _, d in made} == {"npcc-2023-r2", "npcc-2025-r2"}
+    # the r2 wording for its readings is kept: recorded decisions carry it
+    band_1 = made[-1][1]
+    assert any(w.startswith("rests on an unverified parameter: band_1_outcome")
+               and w.endswith("it is a local policy setting to confirm")
+               for w in band_1.warnings)
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    with open_store(url) as store:
+        for subject, decision in made:
+            store.append_decision(decision, subject, actor_role="officer", actor_id="o",
+                                  service_area="north")
+        report = replay(store, RecordFilter(), ReplayOptions(
+            policies_root=str(bundled_root())), ACCESS, progress=False)
+    assert (report.selected, report.reproduced, report.differs, report.errors) == (
+        len(made), len(made), 0, 0)
+
+
+@pytest.mark.parametrize("published", sorted(R3))
+def test_a_youth_caution_flags_the_yot_assessment_and_its_timings(published: str) -> None:
+    registry = Registry.load(bundled_root())
+    offence = "common_assault" if published == "acpo-2013" else "affray"  # band: YC
+    facts = {**SHOPLIFTING, "offence": offence, "age": 16}
+    first = evaluate("gravity-matrix", facts, R3[published], registry=registry)
+    assert first.policy.version == f"{published}-r3"
+    assert first.outcome == "youth_caution"
+    assert "yot_assessment_required" in first.flags
+    assert "statutory_yot_assessment" not in first.flags
+    assert first.outputs["assessment_within_working_days"] == 10
+    assert first.outputs["assessment_concluded_within_working_days"] == 15
+    local = next(r for r in first.reasons if r.rule == "youth-caution-yot-assessment")
+    assert local.source.document == "SEED-002" and "AssetPlus" in local.source.section
+    assert "10 working days of referral" in local.text
+    assert any(w.startswith("rests on an unverified parameter: assessment_working_days = 10")
+               and "not a local setting" in w for w in first.warnings), first.warnings
+    second = evaluate("gravity-matrix", {**facts, "youth_caution_before": True},
+                      R3[published], registry=registry)
+    assert second.outcome == first.outcome  # never an escalator
+    assert "statutory_yot_assessment" in second.flags
+    duty = next(r for r in second.reasons
+                if r.rule == "second-youth-caution-statutory-assessment")
+    assert duty.source.document == "S18" and "s.66ZB" in duty.source.section
+    assert any("second-youth-caution-statutory-assessment" in w for w in second.warnings)
+
+
+def test_before_the_2019_20_plan_a_first_youth_caution_has_no_local_flag() -> None:
+    registry = Registry.load(bundled_root())
+    facts = {**SHOPLIFTING, "offence": "common_assault", "age": 16}
+    d = evaluate("gravity-matrix", facts, dt.date(2018, 6, 1), registry=registry)
+    assert (d.policy.version, d.outcome) == ("acpo-2013-r3", "youth_caution")
+    assert "yot_assessment_required" not in d.flags
+    plain = evaluate("gravity-matrix", SHOPLIFTING, dt.date(2018, 6, 1), registry=registry)
+    assert (plain.outcome, plain.variant) == ("community_resolution", None)
+
+
+@pytest.mark.parametrize("published", sorted(R3))
+def test_an_admitted_community_resolution_is_enhanced_where_the_area_uses_it(
+        published: str) -> None:
+    registry = Registry.load(bundled_root())
+    offence = "theft_from_shop" if published == "acpo-2013" else "common_assault"
+    d = evaluate("gravity-matrix", {**SHOPLIFTING, "offence": offence}, R3[published],
+                 registry=registry)
+    assert (d.outcome, d.variant) == ("community_resolution", "enhanced_community_resolution")
+    assert "yot_assessment_required" in d.flags
+    assert d.outputs["assessment_within_working_days"] == 10
+    assert any(w.startswith("rests on an unverified parameter: "
+                            "uses_enhanced_community_resolution")
+               and w.endswith("it is a local policy setting to confirm") for w in d.warnings)
+    ecr = next(r for r in d.reasons if r.rule == "enhanced-community-resolution")
+    assert ecr.source.document == "SEED-002"
+    # without an admission the informal route is Outcome 22, and the setting is not read
+    o22 = evaluate("gravity-matrix", {**SHOPLIFTING, "offence": offence,
+                                      "admission": "no_comment"}, R3[published],
+                   registry=registry)
+    assert (o22.outcome, o22.variant) == ("community_resolution", "outcome_22_diversion")
+    assert "yot_assessment_required" not in o22.flags
+    assert o22.outputs["assessment_within_working_days"] == "not_applicable"
+    assert not any("uses_enhanced_community_resolution" in w for w in o22.warnings)
+
+
+def test_where_the_area_does_not_use_ecr_a_community_resolution_is_plain(
+        tmp_path: Path) -> None:
+    root = tmp_path / "local"
+    root.mkdir()
+    shutil.copytree(bundled_root() / "rules", root / "rules")
+    text = (root / "rules/gravity-matrix/npcc-2025-r3.yaml").read_text()
+    setting = "  uses_enhanced_community_resolution:\n    value: true\n"
+    assert setting in text
+    (root / "rules/gravity-matrix/local-no-ecr.yaml").write_text(
+        text.replace("version: npcc-2025-r3\n", "version: local-no-ecr\n", 1)
+        .replace(setting, setting.replace("true", "false")))
+    registry_text = (bundled_root() / "policies.yaml").read_text()
+    anchor = "      - version: npcc-2025\n"
+    (root / "policies.yaml").write_text(registry_text.replace(anchor, (
+        "      - version: local-no-ecr\n"
+        "        file: rules/gravity-matrix/local-no-ecr.yaml\n"
+        "        status: draft\n"
+        "        effective_from: 2025-02-01\n") + anchor, 1))
+    registry = Registry.load(root)
+    d = evaluate("gravity-matrix", {**SHOPLIFTING, "offence": "common_assault"},
+                 R3["npcc-2025"], "local-no-ecr", registry=registry)
+    assert (d.outcome, d.variant) == ("community_resolution", None)
+    assert "yot_assessment_required" not in d.flags
+    assert d.outputs["assessment_within_working_days"] == "not_applicable"
+
+
+@pytest.mark.parametrize("published", ["npcc-2023", "npcc-2025"])
+def test_the_matrix_readings_warn_as_readings_not_local_settings(published: str) -> None:
+    registry = Registry.load(bundled_root())
+    d = evaluate("gravity-matrix", SHOPLIFTING, R3[published], registry=registry)
+    band = next(w for w in d.warnings
+                if w.startswith("rests on an unverified parameter: band_1_outcome"))
+    assert "local policy setting" not in band
+    assert "reading of the published source, not a local setting" in band

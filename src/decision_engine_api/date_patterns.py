@@ -81,7 +81,9 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sorted, non-empty, non-touching intervals covering the same days."""
     out: list[Interval] = []
     for a, b in sorted(i for i in intervals if i[0] <= i[1]):
-        if out and a <= out[-1][1] + dt.timedelta(days=1):
+        # an interval open to the end (dt.date.max, e.g. two open-ended revisions of one
+        # version, r2 and r3) touches everything after it; the day after it does not exist
+        if out and (out[-1][1] == dt.date.max or a <= out[-1][1] + dt.timedelta(days=1)):
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))

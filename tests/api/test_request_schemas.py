@@ -17,7 +17,7 @@ import pytest
 from decision_engine.engine.service import Case
 from decision_engine.policy.registry import Registry
 from decision_engine_api import request_schemas
-from decision_engine_api.date_patterns import dates_pattern, number_range
+from decision_engine_api.date_patterns import dates_pattern, merge, number_range, subtract
 from tests.api.conftest import Api, example_body
 
 jsonschema_rs = pytest.importorskip("jsonschema_rs", reason="jsonschema_rs (a schemathesis "
@@ -164,6 +164,16 @@ def test_date_patterns_admit_exactly_their_days() -> None:
                                                                                    day)
 
 
+def test_two_open_ended_intervals_merge() -> None:
+    """A version superseded by two open-ended revisions (npcc-2025 by r2, then r3): the
+    days to subtract are two intervals ending at dt.date.max, which have no day after."""
+    forever = dt.date.max
+    assert merge([(dt.date(2025, 2, 1), forever), (dt.date(2025, 2, 1), forever)]) == [
+        (dt.date(2025, 2, 1), forever)]
+    assert subtract([(dt.date(2025, 2, 1), forever)],
+                    [(dt.date(2025, 2, 1), forever), (dt.date(2026, 1, 1), forever)]) == []
+
+
 def test_the_document_is_rebuilt_when_the_day_changes(
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """Decision dates may be at most tomorrow, so the patterns move with the day."""
@@ -190,7 +200,10 @@ def test_a_superseded_version_is_chosen_only_by_name(api: Api) -> None:
     titles = [b["title"] for b in schemas["GravityMatrixDecisionCreate"]["anyOf"]]
     assert "npcc-2025, named" in titles
     assert "npcc-2025, in force on the decision date" not in titles
-    assert "npcc-2025-r2, in force on the decision date" in titles
+    # a chain (r2, then r3 for issue 9 items 7 and 10): only the last is chosen by date
+    assert "npcc-2025-r2, named" in titles
+    assert "npcc-2025-r2, in force on the decision date" not in titles
+    assert "npcc-2025-r3, in force on the decision date" in titles
 
 
 def test_consulted_days_follow_the_consulted_versions() -> None:

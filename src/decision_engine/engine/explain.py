@@ -46,6 +46,15 @@ class TemplateValues(dict[str, str]):
         return "(not given)"
 
 
+# What an unverified parameter is, as its warning says it (policy language `kind`). The
+# local-setting words are those every decision recorded before `kind` existed carries, so
+# they must not change (replay compares bytes).
+_PARAMETER_KIND = {
+    "local_setting": "it is a local policy setting to confirm",
+    "reading": "it is a reading of the published source, not a local setting, to confirm",
+}
+
+
 class Explainer:
     """Per policy version: cached sources, effects, provenance and warnings."""
 
@@ -66,7 +75,7 @@ class Explainer:
             src = self.source(param.source)
             warning = None if param.verified else (
                 f"rests on an unverified parameter: {name} = {text(param.value)} "
-                f"({src.title}, {src.section}); it is a local policy setting to confirm")
+                f"({src.title}, {src.section}); " + _PARAMETER_KIND[param.kind])
             self._params[name] = (build(Provenance, kind="parameter", name=name,
                                         verified=param.verified, source=src), warning)
 

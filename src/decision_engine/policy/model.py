@@ -320,6 +320,12 @@ class Parameter(_Strict):
     value: Scalar | list[Scalar]
     description: str = ""
     verified: bool = False
+    kind: Literal["local_setting", "reading"] = Field(
+        default="local_setting",
+        description="What an unverified value is, which the decision's warning says: "
+        "`local_setting` (the default: a choice the service makes and confirms) or "
+        "`reading` (this encoding's reading of a published national text, to confirm "
+        "against that text).")
     source: Source
 
 

@@ -191,7 +191,10 @@ def decision_page(request: Request, services: Services, principal: Principal,
         meanings, items = {}, []
     errors, beside = (_errors_by_field(problem, ["final_outcome", "rationale"])
                       if problem else ([], {}))
-    outputs = [(k, v) for k, v in d.outputs.items() if k != "certificate"]
+    # the details that apply: an output saying it does not (e.g. no YOT assessment, so no
+    # assessment timings) stays in the decision, not on the printed record
+    outputs = [(k, v) for k, v in d.outputs.items()
+               if k != "certificate" and v != "not_applicable"]
     certificate = _certificate(d.outputs, d.input)
     return page(
         request, "pages/decision.html",
