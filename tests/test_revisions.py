@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,18 @@ def _before_revisions(tmp_path: Path) -> Path:
     return root
 
 
+def record_and_replay(tmp_path: Path, made: list[tuple[Any, Any]]) -> tuple[int, ...]:
+    """Record *made* (subject, decision) in a fresh store and replay them all:
+    ``(selected, reproduced, differs, errors)``."""
+    with open_store(f"sqlite:///{tmp_path / 'audit.db'}") as store:
+        for subject, decision in made:
+            store.append_decision(decision, subject, actor_role="officer", actor_id="o",
+                                  service_area="north")
+        report = replay(store, RecordFilter(), ReplayOptions(
+            policies_root=str(bundled_root())), ACCESS, progress=False)
+    return (report.selected, report.reproduced, report.differs, report.errors)
+
+
 @pytest.mark.parametrize(("day", "published"), [
     (dt.date(2020, 6, 1), "acpo-2013"), (dt.date(2024, 5, 1), "npcc-2023"),
     (dt.date(2026, 3, 1), "npcc-2025")])
@@ -72,14 +85,7 @@ def test_recorded_decisions_replay_under_the_revision_they_were_made_with(
     assert made[0][1].policy.version == "npcc-2023"
     assert [p.name for p in made[1][1].provenance if p.kind == "policy"] == [
         "gravity-matrix@npcc-2025"]
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    with open_store(url) as store:
-        for subject, decision in made:
-            store.append_decision(decision, subject, actor_role="officer", actor_id="o",
-                                  service_area="north")
-        report = replay(store, RecordFilter(), ReplayOptions(
-            policies_root=str(bundled_root())), ACCESS, progress=False)
-    assert (report.selected, report.reproduced, report.differs, report.errors) == (2, 2, 0, 0)
+    assert record_and_replay(tmp_path, made) == (2, 2, 0, 0)
 
     # New decisions on the same dates take the revisions, consulted ones included...
     assert decide("gravity-matrix", ROBBERY, dt.date(2024, 5, 1),
@@ -205,15 +211,7 @@ def test_decisions_recorded_under_r2_replay_after_r3(tmp_path: Path) -> None:
     assert any(w.startswith("rests on an unverified parameter: band_1_outcome")
                and w.endswith("it is a local policy setting to confirm")
                for w in band_1.warnings)
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    with open_store(url) as store:
-        for subject, decision in made:
-            store.append_decision(decision, subject, actor_role="officer", actor_id="o",
-                                  service_area="north")
-        report = replay(store, RecordFilter(), ReplayOptions(
-            policies_root=str(bundled_root())), ACCESS, progress=False)
-    assert (report.selected, report.reproduced, report.differs, report.errors) == (
-        len(made), len(made), 0, 0)
+    assert record_and_replay(tmp_path, made) == (len(made), len(made), 0, 0)
 
 
 @pytest.mark.parametrize("published", sorted(R3))
