@@ -107,9 +107,10 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
     if type(entry.decision) is Decision:
         draft.age = report_index.age_of(entry.decision.input)
         draft.report_facts = report_index.facts_of_decision(entry.decision).decode()
-    else:
-        draft.age = report_index.age_of(orjson.loads(fields["input"]))
-        draft.report_facts = report_index.facts_of_json(orjson.loads(fields["output"])).decode()
+    else:  # the output holds the input too: one parse for both
+        output = orjson.loads(fields["output"])
+        draft.age = report_index.age_of(output.get("input") or {})
+        draft.report_facts = report_index.facts_of_json(output).decode()
     subject = entry.subject
     if subject is None:
         return PreparedDecision(draft, None)

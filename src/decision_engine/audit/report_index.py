@@ -159,18 +159,15 @@ def check(snap: Snapshot, upto: int, batch: int = 20_000) -> list[str]:
     problems = []
     for after in range(0, upto, batch):
         end = min(upto, after + batch)
-        stored = {int(r[0]): tuple(_normal(v) for v in r) for r in snap.query(
+        stored = {int(r[0]): tuple(r) for r in snap.query(
             f"SELECT {', '.join(COLUMNS)} FROM report_index WHERE seq > ? AND seq <= ?",
             (after, end))}
         for row in rebuild_rows(snap, after, end):
             have = stored.pop(row[0], None)
             if have is None:
                 problems.append(f"decision seq {row[0]}: not indexed")
-            elif have != tuple(_normal(v) for v in row):
+            elif have != row:
                 problems.append(f"decision seq {row[0]}: index {have!r} != records {row!r}")
         problems.extend(f"seq {seq}: indexed but not a decision" for seq in sorted(stored))
     return problems
 
-
-def _normal(value: Any) -> Any:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else value

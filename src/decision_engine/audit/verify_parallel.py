@@ -48,7 +48,7 @@ class RangeResult:
 
 def check_range(task: tuple[DatabaseURL, int, int, Sequence[Checkpoint]]) -> RangeResult:
     """Walk one range on a connection of this process's own (a worker's entry point)."""
-    from decision_engine.audit.verify import walk  # verify imports this module
+    from decision_engine.audit.verify import _txt, walk  # verify imports this module
 
     url, after, upto, against = task
     db = open_database(url)
@@ -58,7 +58,7 @@ def check_range(task: tuple[DatabaseURL, int, int, Sequence[Checkpoint]]) -> Ran
             start_hash: str | None = GENESIS_HASH
             if after:
                 row = snap.query("SELECT hash FROM audit_records WHERE seq = ?", (after,))
-                start_hash = _text(row[0][0]) if row else None
+                start_hash = str(_txt(row[0][0])) if row else None
             if start_hash is None:
                 return RangeResult(after, upto, None, after, "", 0,
                                    Broken(after, None, "missing"), b"")
@@ -99,8 +99,3 @@ def walk_parallel(url: DatabaseURL, last: int, against: Sequence[Checkpoint],
         return None
     return prev_seq, prev_hash, count
 
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="replace")
-    return str(value)
