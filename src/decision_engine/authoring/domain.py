@@ -166,6 +166,8 @@ def _expr_facts(expr: Any, out: set[str]) -> None:
     elif isinstance(expr, m.ExprMonthsBefore):
         out.add(DECISION_DATE)
         _expr_facts(expr.months_before_decision.months, out)
+    elif isinstance(expr, m.ExprAddWorkingDays):
+        _expr_facts(expr.add_working_days.date, out)
     elif isinstance(expr, m.ExprAdd | m.ExprSub | m.ExprMin | m.ExprMax):
         for sub in getattr(expr, type(expr).__name__[4:].lower()):
             _expr_facts(sub, out)
@@ -261,6 +263,8 @@ class _Reads:
         elif isinstance(expr, m.ExprMonthsBefore):
             self.add(DECISION_DATE, "value", None, at)
             self.expr(expr.months_before_decision.months, at)
+        elif isinstance(expr, m.ExprAddWorkingDays):
+            self.expr(expr.add_working_days.date, at)  # a date read by value: not reduced
         elif isinstance(expr, m.ExprAdd | m.ExprSub | m.ExprMin | m.ExprMax):
             for sub in getattr(expr, type(expr).__name__[4:].lower()):
                 self.expr(sub, at)

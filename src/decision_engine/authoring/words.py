@@ -88,6 +88,11 @@ def expression(e: Any, policy: m.Policy | None = None) -> str:
     if isinstance(e, m.ExprMonthsBefore):
         return (f"the date {expression(e.months_before_decision.months, policy)} months "
                 "before the decision date")
+    if isinstance(e, m.ExprAddWorkingDays):
+        wd = e.add_working_days
+        return (f"the date {expression(wd.days, policy)} working days after "
+                f"{expression(wd.date, policy)} (not counting weekends or the days in table "
+                f"{wd.calendar})")
     if isinstance(e, m.ExprCondition):
         return f"whether {condition(e.holds, policy)}"
     raise TypeError(f"not an expression: {e!r}")

@@ -24,6 +24,8 @@ class Context:
     decision_date: dt.date
     lookups: list[tuple[str, str]] = field(default_factory=list)  # (table, row key)
     params: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Warnings an expression raised about its own result (e.g. a due date not computed)."""
 
 
 Evaluator = Callable[[Context], Any]
@@ -40,6 +42,56 @@ def months_before(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A table of non-working weekdays (its row keys, ISO dates) as ``add_working_days``
+    reads it. It covers whole years, from its first row's to its last row's."""
+
+    table: str
+    days: frozenset[dt.date]
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def of(cls, policy: m.Policy, table: str) -> Calendar:
+        days = frozenset(dt.date.fromisoformat(key) for key in policy.tables[table].rows)
+        return cls(table, days, dt.date(min(days).year, 1, 1), dt.date(max(days).year, 12, 31))
+
+
+def add_working_days(day: dt.date, days: int, calendar: Calendar,
+                     ) -> tuple[dt.date | None, list[dt.date]]:
+    """The date *days* working days after *day* (not counting *day*), and the calendar
+    dates skipped on the way. None when the count starts or ends outside the calendar's
+    years, where a non-working day could be missing."""
+    if not calendar.first <= day <= calendar.last or days < 0:
+        return None, []
+    skipped: list[dt.date] = []
+    left = days
+    while left:
+        day += dt.timedelta(days=1)
+        if day > calendar.last:
+            return None, []
+        if day.weekday() >= 5:
+            continue
+        if day in calendar.days:
+            skipped.append(day)
+            continue
+        left -= 1
+    return day, skipped
+
+
+def as_date(value: Any) -> dt.date | None:
+    """An ISO date fact as a date; None for an absent or unreadable one."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _scope(ctx: Context) -> dict[str, Any]:
@@ -120,7 +172,33 @@ class ExpressionCompiler:
         if isinstance(expr, m.ExprMonthsBefore):
             months = self.compile(expr.months_before_decision.months)
             return lambda ctx: months_before(ctx.decision_date, int(months(ctx))).isoformat()
+        if isinstance(expr, m.ExprAddWorkingDays):
+            return self.working_days(expr.add_working_days)
         raise TypeError(f"not an expression: {expr!r}")
+
+    def working_days(self, spec: m.WorkingDays) -> Evaluator:
+        start, days = self.compile(spec.date), self.compile(spec.days)
+        calendar = Calendar.of(self.policy, spec.calendar)
+        table = calendar.table
+
+        def working_days(ctx: Context) -> Any:
+            day = as_date(start(ctx))
+            if day is None:
+                return None  # the parameter is not read: the decision does not rest on it
+            n = int(days(ctx))
+            due, skipped = add_working_days(day, n, calendar)
+            if due is None:
+                note = (f"No date {n} working days after {day.isoformat()}: the calendar "
+                        f"{table} covers {calendar.first.year}-{calendar.last.year} only; a "
+                        "later revision of the policy must extend it.")
+                if note not in ctx.notes:
+                    ctx.notes.append(note)
+            for d in skipped:  # each non-working day skipped is a row the date rests on
+                if (table, key := d.isoformat()) not in ctx.lookups:
+                    ctx.lookups.append((table, key))
+            return None if due is None else due.isoformat()
+
+        return working_days
 
     def lookup(self, lk: m.Lookup) -> Evaluator:
         table = lk.table

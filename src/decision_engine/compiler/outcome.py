@@ -34,7 +34,12 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from decision_engine.compiler.expressions import months_before
+from decision_engine.compiler.expressions import (
+    Calendar,
+    add_working_days,
+    as_date,
+    months_before,
+)
 from decision_engine.compiler.program import CompiledPolicy
 from decision_engine.policy import model as m
 
@@ -92,10 +97,18 @@ def outcome_program(policy: m.Policy) -> OutcomeProgram:
                              gen.function("_evaluate", full=True),
                              gen.function("_outcome_with", full=False, override=True)))
     namespace: dict[str, Any] = {**gen.consts, "_months_before": months_before,
+                                 "_add_working_days": _working_days,
                                  "_Result": OutcomeResult, "_frozenset": frozenset}
     exec(compile(source, f"<outcome {policy.family}@{policy.version}>", "exec"), namespace)
     return OutcomeProgram(policy.family, policy.version, source, namespace["_outcome"],
                           namespace["_evaluate"], namespace["_outcome_with"])
+
+
+def _working_days(start: Any, days: int, calendar: Calendar) -> str | None:
+    """``add_working_days`` as the engine computes it, without the provenance."""
+    day = as_date(start)
+    due = None if day is None else add_working_days(day, days, calendar)[0]
+    return None if due is None else due.isoformat()
 
 
 class _Generator:
@@ -165,6 +178,11 @@ class _Generator:
         if isinstance(e, m.ExprMonthsBefore):
             months = self.expr(e.months_before_decision.months, known)
             return f"_months_before(_date, int({months})).isoformat()"
+        if isinstance(e, m.ExprAddWorkingDays):
+            wd = e.add_working_days
+            calendar = self.const(Calendar.of(p, wd.calendar))
+            return (f"_add_working_days({self.expr(wd.date, known)}, "
+                    f"int({self.expr(wd.days, known)}), {calendar})")
         raise TypeError(f"not an expression: {e!r}")
 
     def item_cond(self, of: str, where: Any, known: set[str]) -> str:

@@ -65,7 +65,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 
     if cp.outputs:
         scope = Context(facts={**ctx.facts, **outputs, "outcome": outcome}, decision_date=on,
-                        lookups=ctx.lookups, params=ctx.params)
+                        lookups=ctx.lookups, params=ctx.params, notes=ctx.notes)
         for name, compute in cp.outputs:
             outputs[name] = scope.facts[name] = compute(scope)
 
@@ -76,6 +76,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     warnings = consulted_warnings + warnings
     warnings.extend(w for r in effective if (w := explain.rule_warning[r.index]))
     warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
+    warnings.extend(ctx.notes)
 
     found = [] if given is None else counterfactuals(cp).find(given, on, outcome, consult)
 

@@ -6,6 +6,7 @@ inputs stay out of rules; and no protected characteristic can become a rule inpu
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Iterator
 from typing import Any
@@ -78,6 +79,7 @@ class _Checker:
         self.errors: list[PolicyError] = []
         self.fact_kinds: dict[str, m.Input | None] = {}  # None: a derived fact
         self.output_scope: dict[str, m.ItemField] = {}
+        self.calendars: set[str] = set()
 
     def error(self, path: Path, code: str, message: str) -> None:
         self.errors.append(PolicyError(locate(self.root, path, self.file), code, message))
@@ -435,10 +437,51 @@ class _Checker:
         elif isinstance(expr, m.ExprMonthsBefore):
             self.check_expr(expr.months_before_decision.months,
                             (*path, "months_before_decision", "months"), allow_outcome)
+        elif isinstance(expr, m.ExprAddWorkingDays):
+            self.check_working_days(expr.add_working_days, (*path, "add_working_days"),
+                                    allow_outcome)
         elif isinstance(expr, m.ExprAdd | m.ExprSub | m.ExprMin | m.ExprMax):
             key = type(expr).__name__[4:].lower()
             for i, sub in enumerate(getattr(expr, key)):
                 self.check_expr(sub, (*path, key, i), allow_outcome)
+
+    def check_working_days(self, wd: m.WorkingDays, path: Path, allow_outcome: bool) -> None:
+        self.check_expr(wd.date, (*path, "date"), allow_outcome)
+        if isinstance(wd.date, m.FactRef):
+            start = self.p.inputs.get(wd.date.fact)
+            if start is not None and start.type != "date":
+                self.error((*path, "date"), "bad-operator", f"`add_working_days` counts from "
+                           f"a date; {wd.date.fact!r} is {start.type}")
+        days: Any = wd.days
+        if isinstance(days, m.ParamRef):
+            param = self.p.parameters.get(days.param)
+            if param is None:
+                self.error((*path, "days"), "unknown-parameter", f"{days.param!r} is not declared")
+                return
+            days = param.value
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            self.error((*path, "days"), "bad-value",
+                       f"working days must be a whole number ≥ 0, got {days!r}")
+        table = self.p.tables.get(wd.calendar)
+        if table is None:
+            self.error((*path, "calendar"), "unknown-table",
+                       f"table {wd.calendar!r} is not declared")
+            return
+        if wd.calendar in self.calendars:
+            return  # its rows are checked once, however many counts use it
+        self.calendars.add(wd.calendar)
+        for key in table.rows:
+            at = ("tables", wd.calendar, "rows", key)
+            try:
+                day = dt.date.fromisoformat(key)
+            except ValueError:
+                self.error(at, "bad-calendar", f"row {key!r} of calendar {wd.calendar!r} is "
+                           "not a date (YYYY-MM-DD)")
+                continue
+            if day.weekday() >= 5:
+                self.error(at, "bad-calendar", f"{key} is a {day:%A}: a calendar lists the "
+                           "weekdays that are not working days (a substitute day, not the "
+                           "weekend date)")
 
 
 def check(policy: m.Policy, root: Any, file: str) -> None:

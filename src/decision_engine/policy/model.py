@@ -179,6 +179,17 @@ class MonthsBefore(_Strict):
     months: Expr
 
 
+class WorkingDays(_Strict):
+    """The date ``days`` working days after ``date``: Monday to Friday, skipping the dates
+    that are rows of the ``calendar`` table (e.g. bank holidays). ``date`` itself is not
+    counted. Null when ``date`` is absent or the count leaves the calendar's years."""
+
+    date: Expr
+    days: int | ParamRef = Field(description="A whole number ≥ 0, or a parameter holding one.")
+    calendar: Name = Field(description="A table whose row keys are the non-working weekdays "
+                           "(ISO dates) of every year from its first row's to its last's.")
+
+
 class ExprAdd(_Strict):
     add: list[Expr] = Field(min_length=1)
 
@@ -221,6 +232,10 @@ class ExprMonthsBefore(_Strict):
     months_before_decision: MonthsBefore
 
 
+class ExprAddWorkingDays(_Strict):
+    add_working_days: WorkingDays
+
+
 class ExprCondition(_Strict):
     """A boolean derived fact: true when the condition holds."""
 
@@ -231,7 +246,8 @@ _EXPR_KINDS: dict[str, type[BaseModel]] = {
     "fact": FactRef, "param": ParamRef, "add": ExprAdd, "sub": ExprSub, "min": ExprMin,
     "max": ExprMax, "lookup": ExprLookup, "clamp": ExprClamp, "if": ExprIf,
     "count": ExprCount, "select": ExprSelect,
-    "months_before_decision": ExprMonthsBefore, "holds": ExprCondition,
+    "months_before_decision": ExprMonthsBefore, "add_working_days": ExprAddWorkingDays,
+    "holds": ExprCondition,
 }
 
 
@@ -264,13 +280,14 @@ Expr = Annotated[
     | Annotated[ExprCount, Tag("count")]
     | Annotated[ExprSelect, Tag("select")]
     | Annotated[ExprMonthsBefore, Tag("months_before_decision")]
+    | Annotated[ExprAddWorkingDays, Tag("add_working_days")]
     | Annotated[ExprCondition, Tag("holds")],
     Discriminator(
         _expr_kind,
         custom_error_type="expression",
         custom_error_message="an expression is a literal or one of {fact}, {param}, {add}, "
         "{sub}, {min}, {max}, {lookup}, {clamp}, {if}, {count}, {select}, "
-        "{months_before_decision}, {holds}",
+        "{months_before_decision}, {add_working_days}, {holds}",
     ),
 ]
 
@@ -441,6 +458,7 @@ class Policy(_Strict):
 
 
 for _model in (AllOf, AnyOf, Not, Lookup, Clamp, IfThen, CountItems, SelectItems, MonthsBefore,
-               ExprAdd, ExprSub, ExprMin, ExprMax, ExprLookup, ExprClamp, ExprIf, ExprCount,
-               ExprSelect, ExprMonthsBefore, ExprCondition, Derived, Rule, Property, Policy):
+               WorkingDays, ExprAdd, ExprSub, ExprMin, ExprMax, ExprLookup, ExprClamp, ExprIf,
+               ExprCount, ExprSelect, ExprMonthsBefore, ExprAddWorkingDays, ExprCondition,
+               Derived, Rule, Property, Policy):
     _model.model_rebuild()
