@@ -170,26 +170,28 @@ R3 = {"acpo-2013": dt.date(2020, 6, 1), "npcc-2023": dt.date(2024, 5, 1),
 
 def _without_r3(tmp_path: Path) -> Path:
     """The bundled policies as they were before the r3 revisions: every entry that
-    supersedes an r2 removed."""
+    supersedes an r2 or an r3 removed."""
     root = tmp_path / "before-r3"
     root.mkdir()
     shutil.copytree(bundled_root() / "rules", root / "rules")
     text = (bundled_root() / "policies.yaml").read_text()
     entries = re.split(r"(?m)^(?=      - version: |  [a-z-]+:\n)", text)
-    kept = [e for e in entries if not re.search(r"\n        supersedes: \S+-r2\n", e)]
-    assert len(entries) - len(kept) == 3
+    kept = [e for e in entries if not re.search(r"\n        supersedes: \S+-r[23]\n", e)]
+    assert len(entries) - len(kept) == 6
     (root / "policies.yaml").write_text("".join(kept))
     return root
 
 
 @pytest.mark.parametrize("published", sorted(R3))
-def test_the_r3_revision_is_selected_and_chains_back(published: str) -> None:
+def test_the_r3_revision_chains_back_and_r4_supersedes_it(published: str) -> None:
     registry = Registry.load(bundled_root())
-    r2, r3 = f"{published}-r2", f"{published}-r3"
+    r2, r3, r4 = f"{published}-r2", f"{published}-r3", f"{published}-r4"
     assert registry.get("gravity-matrix", r3).entry.supersedes == r2
-    assert registry.select("gravity-matrix", R3[published]).version == r3
-    assert registry.current("gravity-matrix", published) == r3
-    assert registry.current("gravity-matrix", r2) == r3
+    assert registry.get("gravity-matrix", r4).entry.supersedes == r3
+    assert registry.select("gravity-matrix", R3[published]).version == r4
+    assert registry.select("gravity-matrix", R3[published], r3).version == r3
+    assert registry.current("gravity-matrix", published) == r4
+    assert registry.current("gravity-matrix", r2) == r4
     assert registry.select("gravity-matrix", R3[published], r2).entry.status == "approved"
 
 
@@ -219,7 +221,8 @@ def test_a_youth_caution_flags_the_yot_assessment_and_its_timings(published: str
     registry = Registry.load(bundled_root())
     offence = "common_assault" if published == "acpo-2013" else "affray"  # band: YC
     facts = {**SHOPLIFTING, "offence": offence, "age": 16}
-    first = evaluate("gravity-matrix", facts, R3[published], registry=registry)
+    first = evaluate("gravity-matrix", facts, R3[published], f"{published}-r3",
+                     registry=registry)
     assert first.policy.version == f"{published}-r3"
     assert first.outcome == "youth_caution"
     assert "yot_assessment_required" in first.flags
@@ -232,7 +235,7 @@ def test_a_youth_caution_flags_the_yot_assessment_and_its_timings(published: str
     assert any(w.startswith("rests on an unverified parameter: assessment_working_days = 10")
                and "not a local setting" in w for w in first.warnings), first.warnings
     second = evaluate("gravity-matrix", {**facts, "youth_caution_before": True},
-                      R3[published], registry=registry)
+                      R3[published], f"{published}-r3", registry=registry)
     assert second.outcome == first.outcome  # never an escalator
     assert "statutory_yot_assessment" in second.flags
     duty = next(r for r in second.reasons
@@ -244,7 +247,8 @@ def test_a_youth_caution_flags_the_yot_assessment_and_its_timings(published: str
 def test_before_the_2019_20_plan_a_first_youth_caution_has_no_local_flag() -> None:
     registry = Registry.load(bundled_root())
     facts = {**SHOPLIFTING, "offence": "common_assault", "age": 16}
-    d = evaluate("gravity-matrix", facts, dt.date(2018, 6, 1), registry=registry)
+    d = evaluate("gravity-matrix", facts, dt.date(2018, 6, 1), "acpo-2013-r3",
+                 registry=registry)
     assert (d.policy.version, d.outcome) == ("acpo-2013-r3", "youth_caution")
     assert "yot_assessment_required" not in d.flags
     plain = evaluate("gravity-matrix", SHOPLIFTING, dt.date(2018, 6, 1), registry=registry)
@@ -257,7 +261,7 @@ def test_an_admitted_community_resolution_is_enhanced_where_the_area_uses_it(
     registry = Registry.load(bundled_root())
     offence = "theft_from_shop" if published == "acpo-2013" else "common_assault"
     d = evaluate("gravity-matrix", {**SHOPLIFTING, "offence": offence}, R3[published],
-                 registry=registry)
+                 f"{published}-r3", registry=registry)
     assert (d.outcome, d.variant) == ("community_resolution", "enhanced_community_resolution")
     assert "yot_assessment_required" in d.flags
     assert d.outputs["assessment_within_working_days"] == 10
@@ -269,7 +273,7 @@ def test_an_admitted_community_resolution_is_enhanced_where_the_area_uses_it(
     # without an admission the informal route is Outcome 22, and the setting is not read
     o22 = evaluate("gravity-matrix", {**SHOPLIFTING, "offence": offence,
                                       "admission": "no_comment"}, R3[published],
-                   registry=registry)
+                   f"{published}-r3", registry=registry)
     assert (o22.outcome, o22.variant) == ("community_resolution", "outcome_22_diversion")
     assert "yot_assessment_required" not in o22.flags
     assert o22.outputs["assessment_within_working_days"] == "not_applicable"

@@ -200,10 +200,13 @@ def test_a_superseded_version_is_chosen_only_by_name(api: Api) -> None:
     titles = [b["title"] for b in schemas["GravityMatrixDecisionCreate"]["anyOf"]]
     assert "npcc-2025, named" in titles
     assert "npcc-2025, in force on the decision date" not in titles
-    # a chain (r2, then r3 for issue 9 items 7 and 10): only the last is chosen by date
+    # a chain (r2, then r3 for issue 9 items 7 and 10, then r4): only the last is chosen by date
     assert "npcc-2025-r2, named" in titles
     assert "npcc-2025-r2, in force on the decision date" not in titles
-    assert "npcc-2025-r3, in force on the decision date" in titles
+    # and r4 (item 7's due dates) after r3
+    assert "npcc-2025-r3, named" in titles
+    assert "npcc-2025-r3, in force on the decision date" not in titles
+    assert "npcc-2025-r4, in force on the decision date" in titles
 
 
 def test_consulted_days_follow_the_consulted_versions() -> None:

@@ -35,8 +35,8 @@ def test_bundled_policy_test_passes(result: Result) -> None:
 
 def test_a_wrong_expectation_fails_naming_file_line_and_what_differs(root: Path) -> None:
     path = root / "rules/gravity-matrix/tests/version-boundaries.yaml"
-    text = path.read_text().replace("expect: {version: npcc-2025-r3, outcome: no_further_action}",
-                                    "expect: {version: npcc-2025-r3, outcome: charge}")
+    text = path.read_text().replace("expect: {version: npcc-2025-r4, outcome: no_further_action}",
+                                    "expect: {version: npcc-2025-r4, outcome: charge}")
     path.write_text(text)
     failed = [r for r in run_family(Registry.load(root), "gravity-matrix") if not r.ok]
     assert len(failed) == 1

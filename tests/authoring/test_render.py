@@ -122,3 +122,15 @@ def test_words_name_every_comparison_in_order_with_balanced_brackets(c: object) 
         assert found >= 0, (phrase, text)
         pos = found + len(phrase)
     assert re.search(r"\band\b", text) or not isinstance(c, m.AllOf) or len(c.all) == 1
+
+
+def test_an_unverified_parameter_says_what_confirming_it_means() -> None:
+    """A reading of a national text is confirmed against that text; a local setting by the
+    service (Parameter.kind): the policy document says which, beside the value."""
+    text = render(REGISTRY.get("gravity-matrix", "npcc-2025-r4"), "md")
+    row = {m_.group(1): m_.group(0) for m_ in re.finditer(
+        r"(?m)^\| <a id=\"param-(\w+)\"></a>.*$", text)}
+    assert "a reading of a published text" in row["band_1_outcome"]
+    assert "a local setting" in row["uses_enhanced_community_resolution"]
+    assert "a local setting" not in row["score_min"]  # verified: nothing to confirm
+    assert "a reading" not in row["score_min"]

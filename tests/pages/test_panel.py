@@ -103,3 +103,23 @@ def test_printed_record_fits_one_a4_page(page: Any, site: Site) -> None:
     pdf = page.pdf(format="A4", print_background=True)
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages == 1, f"the printed record takes {pages} A4 pages"
+
+
+def test_the_record_shows_the_assessment_due_dates(page: Any, site: Site) -> None:
+    """Issue 9 item 7: given the referral and bail dates, the panel reads the dates the
+    YOT's assessment is due, counted in working days past the weekends (hand-counted)."""
+    sign_in(page, site, "panel", "/decide/gravity-matrix")
+    _fill_shoplifting(page)
+    page.locator("#case_reference").fill("EX-PAGES-DUE")
+    page.locator("#age").fill("16")
+    page.locator("#facts-offence").fill("affray")
+    page.locator("#facts-referral_date").fill("2026-11-23")  # a Monday
+    page.locator("#facts-bail_date").fill("2026-11-20")  # a Friday
+    page.get_by_role("button", name="Get the recommendation").click()
+    page.wait_for_url("**/decisions/*")
+    assert page.locator(".outcome").inner_text() == "youth caution"
+    rows = {row.locator("th").inner_text(): row.locator("td").inner_text()
+            for row in page.locator("table:has(th:text('assessment due by')) tr").all()}
+    assert rows["assessment due by"] == "2026-12-07"  # 10 working days after 23 November
+    assert rows["assessment concluded by"] == "2026-12-11"  # 15 after 20 November
+    assert rows["assessment within working days"] == "10"

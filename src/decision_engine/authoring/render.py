@@ -21,6 +21,9 @@ from decision_engine.policy.registry import PolicyVersion
 Format = Literal["md", "html"]
 
 
+_KIND = {"local_setting": "a local setting: the service confirms its choice",
+         "reading": "a reading of a published text: confirm it against the source"}
+
 def anchor(kind: str, *names: str) -> str:
     """A stable fragment id: ``rule-band-3-youth-caution``, ``row-offences-robbery``."""
     return "-".join([kind, *(re.sub(r"[^a-z0-9_.-]+", "-", n.lower()) for n in names)])
@@ -129,9 +132,12 @@ def blocks(pv: PolicyVersion, proofs: Mapping[str, str] | None = None,
 
     if policy.parameters:
         out.append(Heading(2, "Parameters", "parameters"))
-        out.append(Grid(["parameter", "value", "verified", "source", "description"], [
+        out.append(Grid(["parameter", "value", "verified", "to confirm", "source",
+                         "description"], [
             [name, words.value(p.value), _verified(p.verified, signoffs.get(f"param:{name}")),
-             _source(p.source, policy), p.description] for name, p in policy.parameters.items()],
+             "" if p.verified or f"param:{name}" in signoffs else _KIND[p.kind],
+             _source(p.source, policy),
+             p.description] for name, p in policy.parameters.items()],
             [anchor("param", n) for n in policy.parameters]))
 
     for tname, table in policy.tables.items():
