@@ -39,7 +39,7 @@ def test_backup_while_recording_verifies_and_names_what_it_lacks(
     def record() -> None:  # another connection keeps recording during the copy
         with open_store(url) as writer:
             i = 0
-            while not stop.is_set() and i < 400:
+            while not stop.is_set() and i < 100_000:  # until the copies are taken
                 made = decisions[i % len(decisions)]
                 ref = writer.append_decisions([DecisionEntry(
                     made.decision, made.subject, "officer", "o", made.service_area)])[0]
@@ -57,6 +57,10 @@ def test_backup_while_recording_verifies_and_names_what_it_lacks(
             code, out, err = _invoke(url, "backup", str(target))
             assert code == 0, err
             copies.append((target, int(out.split("backup: ")[1].split(" ")[0].replace(",", ""))))
+        # recording goes on after the last copy, so every copy lacks something
+        done = len(recorded)
+        while len(recorded) <= done + 5 and thread.is_alive():
+            threading.Event().wait(0.01)
     finally:
         stop.set()
         thread.join()

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from decision_engine.audit import tree
+from decision_engine.audit import codec, tree
 from decision_engine.audit.canonical import GENESIS_HASH, canonical_fast, sha256_hex
 from decision_engine.audit.db import Database
 from decision_engine.audit.drafts import Draft
@@ -80,6 +80,9 @@ class ChainStore:
         }
         body = hashed_body(columns)
         columns["hash"] = sha256_hex(body)
+        for name in codec.PACKED_COLUMNS:  # stored compressed; the hash is over the text
+            if columns[name] is not None:
+                columns[name] = codec.pack(columns[name])
         return [columns[name] for name in COLUMNS], leaf_hash(body)
 
     def _insert_rows(self, rows: Sequence[Sequence[Any]], leaves: Sequence[bytes]) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from decision_engine.audit import codec
 from decision_engine.audit.canonical import encode_scalar, sha256_hex
 
 Kind = Literal["decision", "final_decision", "erasure", "access"]
@@ -39,6 +40,7 @@ HASHED_COLUMNS: tuple[str, ...] = tuple(sorted(c for c in COLUMNS if c != "hash"
 """Members of the hashed body, in RFC 8785 key order (all keys are ASCII)."""
 
 _KEY_PREFIX = {name: encode_scalar(name) + b":" for name in HASHED_COLUMNS}
+_PACKED = tuple(COLUMNS.index(name) for name in codec.PACKED_COLUMNS)
 
 
 class DecisionLike(Protocol):
@@ -115,8 +117,12 @@ class AuditRecord:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> AuditRecord:
-        """Build from a row selected in ``COLUMNS`` order."""
-        return cls(*row)
+        """Build from a row selected in ``COLUMNS`` order (input and output decoded: they
+        are stored compressed, see ``codec``)."""
+        values = list(row)
+        for at in _PACKED:
+            values[at] = codec.unpack(values[at])
+        return cls(*values)
 
     def body_bytes(self) -> bytes:
         """The canonical JSON bytes the hash covers (see ``canonical`` for why spliced)."""

@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol
 
 from tqdm import tqdm
 
+from decision_engine.audit import codec
 from decision_engine.audit.canonical import canonical
 from decision_engine.audit.config import database_url
 from decision_engine.audit.db import open_database
@@ -210,7 +211,9 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
     Each decision is re-made in the decision format it was recorded in (its ``detail``
     says which; records from before formats were numbered are format 1)."""
     result = ChunkResult()
-    for seq, record_id, pseudonym, family, version, day, outcome, facts, output, detail in rows:
+    for seq, record_id, pseudonym, family, version, day, outcome, stored_facts, \
+            stored_output, detail in rows:
+        facts, output = codec.unpack(stored_facts), codec.unpack(stored_output)
         result.processed += 1
         result.versions[(family, version)] += 1
         replay_version = target_version or version

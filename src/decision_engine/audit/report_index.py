@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from decision_engine.audit import codec
 from decision_engine.audit.db import Database, Snapshot
 from decision_engine.engine.decision import Decision
 
@@ -122,7 +123,8 @@ def rebuild_rows(source: Database | Snapshot, after: int, upto: int,
     out = []
     for seq, family, day, area, pseudonym, version, outcome, inp, output, fseq, fout in rows:
         out.append((int(seq), family, day, area, pseudonym, version, outcome,
-                    age_of(orjson.loads(inp)), facts_of_json(orjson.loads(output)).decode(),
+                    age_of(orjson.loads(codec.unpack(inp))),
+                    facts_of_json(orjson.loads(codec.unpack(output))).decode(),
                     None if fseq is None else int(fseq), fout))
     return out
 

@@ -20,7 +20,7 @@ from decision_engine.audit.merkle import (
     needed_nodes,
     new_nodes,
 )
-from decision_engine.audit.records import COLUMNS, hashed_body
+from decision_engine.audit.records import COLUMNS, AuditRecord
 
 _INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _CATCH_UP_BATCH = 5000
@@ -72,8 +72,9 @@ def extend(db: Database, size: int, leaves: Sequence[bytes]) -> None:
 
 
 def record_leaf(row: Sequence[object]) -> bytes:
-    """Leaf hash of a record row (``COLUMNS`` order): its canonical body, as chained."""
-    return leaf_hash(hashed_body(dict(zip(COLUMNS, row, strict=True))))
+    """Leaf hash of a record row (``COLUMNS`` order): its canonical body, as chained
+    (over the text of the columns stored compressed)."""
+    return leaf_hash(AuditRecord.from_row(tuple(row)).body_bytes())
 
 
 def catch_up(db: Database, size: int) -> None:

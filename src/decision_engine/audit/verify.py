@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from decision_engine.audit import verify_parallel
+from decision_engine.audit import codec, verify_parallel
 from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
 from decision_engine.audit.db import Database, Row, Snapshot
 from decision_engine.audit.drafts import subject_digest
@@ -81,6 +81,13 @@ def _normalise(row: Sequence[Any]) -> dict[str, Any]:
     """Column dict with text decoded; raises ``_Bad`` for bytes that are not UTF-8."""
     out: dict[str, Any] = {}
     for name, value in zip(COLUMNS, row, strict=True):
+        if name in codec.PACKED_COLUMNS:  # stored compressed; raw reads give bytes anyway
+            try:
+                value = codec.unpack(value)
+            except codec.CodecError as exc:
+                raise _Bad(f"column {name}: {exc} (altered)") from None
+            except UnicodeDecodeError:
+                raise _Bad(f"column {name} is not valid UTF-8 (altered)") from None
         if isinstance(value, bytes | bytearray | memoryview):
             try:
                 value = bytes(value).decode("utf-8")
