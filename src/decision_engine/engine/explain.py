@@ -7,7 +7,7 @@ explanation costs little more than the outcome itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
@@ -138,7 +138,7 @@ class Explainer:
                      source=self.rule_source[r.index])
 
     def provenance(self, lookups: list[tuple[str, str]], params: list[str],
-                   fired: list[CompiledRule], signoffs: Mapping[str, str] | None = None,
+                   fired: Sequence[CompiledRule], signoffs: Mapping[str, str] | None = None,
                    ) -> tuple[list[Provenance], list[str]]:
         """What the decision rests on, and a warning for each unverified piece that no
         local sign-off (``target`` → words, format 3 on) covers."""
