@@ -7,6 +7,7 @@ explanation costs little more than the outcome itself.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -83,6 +84,8 @@ class Explainer:
         self.policy_ref = build(PolicyRef, family=policy.family, version=policy.version,
                                 sha256=cp.sha256, title=policy.title)
         self._summaries: dict[tuple[Any, ...], str] = {}
+        self._fields = [_plain_fields(r.rule.reason) for r in cp.rules]
+        self._reasons: dict[tuple[Any, ...], Reason] = {}
 
     def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
                 variant: str | None) -> str:
@@ -130,6 +133,27 @@ class Explainer:
         return held
 
     def reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues) -> Reason:
+        """The reason rule *r* gives: remembered per version, keyed by the exact values
+        of the facts it reads and the text of each value its template shows, so every
+        reason equal to one made before is that one (read-only, shared like sources)."""
+        fields = self._fields[r.index]
+        if fields is None:  # a template with more than plain {name} fields
+            return self._reason(r, facts, values)
+        key = (r.index, tuple(_exact(facts.get(name)) for name in r.reads),
+               tuple(values[f] for f in fields))
+        try:
+            held = self._reasons.get(key)
+        except TypeError:  # a value that cannot be a key (a list of objects)
+            return self._reason(r, facts, values)
+        if held is None:
+            held = self._reason(r, facts, values)
+            if len(self._reasons) >= _REASONS:
+                self._reasons.clear()
+            self._reasons[key] = held
+        return held
+
+    def _reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues,
+                ) -> Reason:
         read = {name: facts.get(name) for name in r.reads}
         for p in r.params:
             read[f"param:{p}"] = self.cp.parameter_values[p]
@@ -162,6 +186,38 @@ class Explainer:
             if warning:
                 warnings.append(warning)
         return out, warnings
+
+
+_REASONS = 8192
+"""Distinct reasons remembered per version."""
+
+
+def _plain_fields(template: str) -> tuple[str, ...] | None:
+    """The names a reason template shows, when each is a plain ``{name}`` (no
+    conversion, format spec, attribute or index); else None."""
+    fields: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:  # not a valid template: left to fail as it always did
+        return None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        fields.append(name)
+    return tuple(fields)
+
+
+def _exact(value: Any) -> Any:
+    """A key equal only for values that read and serialise alike (``True`` and ``1``
+    are equal in Python; lists and objects by their repr)."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is list or kind is dict:
+        return kind, repr(value)
+    return kind, value
 
 
 def _signed(prov: Provenance, words: str) -> Provenance:
