@@ -84,7 +84,11 @@ class Explainer:
         self.policy_ref = build(PolicyRef, family=policy.family, version=policy.version,
                                 sha256=cp.sha256, title=policy.title)
         self._summaries: dict[tuple[Any, ...], str] = {}
-        self._fields = [_plain_fields(r.rule.reason) for r in cp.rules]
+        fields = [_plain_fields(r.rule.reason) for r in cp.rules]
+        self._key_names = [None if f is None else tuple(dict.fromkeys((*r.reads, *f)))
+                           for r, f in zip(cp.rules, fields, strict=True)]
+        """Per rule: the names a reason depends on (the facts it reads, then the values
+        its template shows), or None when its template is not remembered."""
         self._reasons: dict[tuple[Any, ...], Reason] = {}
 
     def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
@@ -133,14 +137,27 @@ class Explainer:
         return held
 
     def reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues) -> Reason:
-        """The reason rule *r* gives: remembered per version, keyed by the exact values
-        of the facts it reads and the text of each value its template shows, so every
-        reason equal to one made before is that one (read-only, shared like sources)."""
-        fields = self._fields[r.index]
-        if fields is None:  # a template with more than plain {name} fields
+        """The reason rule *r* gives: remembered per version, keyed by the exact value
+        of each fact it reads or its template shows (a template value that is no fact:
+        by its text), so every reason equal to one made before is that one (read-only,
+        shared like sources)."""
+        names = self._key_names[r.index]
+        if names is None:  # a template with more than plain {name} fields
             return self._reason(r, facts, values)
-        key = (r.index, tuple(_exact(facts.get(name)) for name in r.reads),
-               tuple(values[f] for f in fields))
+        parts: list[Any] = [r.index]
+        # exact: True and 1 (equal in Python) by type, lists and objects by their repr
+        for name in names:
+            value = facts.get(name, _ABSENT)
+            kind = type(value)
+            if kind is str:
+                parts.append(value)
+            elif value is _ABSENT:  # not a fact: the template shows a later layer's text
+                parts.append((_ABSENT, values[name]))
+            elif kind is list or kind is dict:
+                parts.append((kind, repr(value)))
+            else:
+                parts.append((kind, value))
+        key = tuple(parts)
         try:
             held = self._reasons.get(key)
         except TypeError:  # a value that cannot be a key (a list of objects)
@@ -188,6 +205,7 @@ class Explainer:
         return out, warnings
 
 
+_ABSENT = object()
 _REASONS = 8192
 """Distinct reasons remembered per version."""
 
@@ -207,17 +225,6 @@ def _plain_fields(template: str) -> tuple[str, ...] | None:
             return None
         fields.append(name)
     return tuple(fields)
-
-
-def _exact(value: Any) -> Any:
-    """A key equal only for values that read and serialise alike (``True`` and ``1``
-    are equal in Python; lists and objects by their repr)."""
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is list or kind is dict:
-        return kind, repr(value)
-    return kind, value
 
 
 def _signed(prov: Provenance, words: str) -> Provenance:
