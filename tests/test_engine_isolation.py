@@ -7,10 +7,11 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision_engine.engine import Engine
+from decision_engine.engine import Engine, matchers
 from decision_engine.policy.registry import Registry
 from tests.strategies import facts_for
 
@@ -52,11 +53,36 @@ def test_threads_give_the_same_answers_as_sequential(registry: Registry) -> None
     assert threaded == sequential
 
 
-def test_sessions_are_deleted_so_the_live_session_cap_is_never_reached(
+def test_one_session_serves_sequential_evaluations_so_the_session_cap_is_never_reached(
         registry: Registry) -> None:
-    """durable-rules segfaults past 1,024 live sessions per ruleset; we delete each one."""
+    """durable-rules segfaults past 1,024 live sessions per ruleset; an evaluation
+    leaves its session empty for the next one, so one session serves them all."""
     engine = _engine(registry)
     facts = {"offence": "robbery", "age": 15, "sufficient_evidence": True,
              "admission": "admitted"}
     outcomes = {engine.evaluate("gravity-matrix", facts, DAY).outcome for _ in range(3000)}
     assert outcomes == {"charge"}
+    assert engine.matcher(registry.select("gravity-matrix", DAY), "durable")._idle == ["1"]
+
+
+def test_a_session_whose_evaluation_failed_is_deleted_not_reused(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An evaluation that fails between assert and retract leaves its fact in its
+    session: that session is deleted, and the next evaluation starts a clean one."""
+    engine = _engine(registry)
+    matcher = engine.matcher(registry.select("gravity-matrix", DAY), "durable")
+    facts = {"offence": "robbery", "age": 15, "sufficient_evidence": True,
+             "admission": "admitted"}
+    expected = engine.evaluate("gravity-matrix", facts, DAY).canonical_json()
+    real = matchers.dre.complete_and_start_action
+
+    def failing(*args: Any) -> Any:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(matchers.dre, "complete_and_start_action", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        engine.evaluate("gravity-matrix", facts, DAY)
+    assert matcher._idle == []  # session 1 held the fact: deleted
+    monkeypatch.setattr(matchers.dre, "complete_and_start_action", real)
+    assert engine.evaluate("gravity-matrix", facts, DAY).canonical_json() == expected
+    assert matcher._idle == ["2"]

@@ -61,14 +61,15 @@ class _Tracing:
 
 
 def _interleavings(calls: list[tuple[int, str]]) -> int:
-    """How many sessions were opened while another thread's session was open."""
+    """How many sessions were opened while another thread's session was open (a
+    session is in use from its fact's assert to its retract, or its delete)."""
     open_by: set[int] = set()
     count = 0
     for thread, name in calls:
         if name == "assert_fact":
             count += bool(open_by - {thread})
             open_by.add(thread)
-        elif name == "delete_state":
+        elif name in ("retract_fact", "delete_state"):
             open_by.discard(thread)
     return count
 

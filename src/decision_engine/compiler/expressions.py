@@ -131,15 +131,24 @@ class ExpressionCompiler:
             return param
         if isinstance(expr, m.ExprAdd):
             parts = [self.compile(x) for x in expr.add]
+            if len(parts) == 2:  # the usual case, without a generator: as sum() adds
+                first, second = parts
+                return lambda ctx: 0 + first(ctx) + second(ctx)
             return lambda ctx: sum(part(ctx) for part in parts)
         if isinstance(expr, m.ExprSub):
             a, b = (self.compile(x) for x in expr.sub)
             return lambda ctx: a(ctx) - b(ctx)
         if isinstance(expr, m.ExprMin):
             parts = [self.compile(x) for x in expr.min]
+            if len(parts) == 2:
+                one, two = parts
+                return lambda ctx: min(one(ctx), two(ctx))
             return lambda ctx: min(part(ctx) for part in parts)
         if isinstance(expr, m.ExprMax):
             parts = [self.compile(x) for x in expr.max]
+            if len(parts) == 2:
+                one, two = parts
+                return lambda ctx: max(one(ctx), two(ctx))
             return lambda ctx: max(part(ctx) for part in parts)
         if isinstance(expr, m.ExprClamp):
             v, lo, hi = (self.compile(getattr(expr.clamp, k)) for k in ("value", "min", "max"))
@@ -233,6 +242,9 @@ class ExpressionCompiler:
         return items
 
     def count(self, spec: m.CountItems) -> Evaluator:
+        if spec.where is None:  # every item counts: no copy of the list to count it
+            of = spec.of
+            return lambda ctx: len(ctx.facts.get(of) or [])
         items = self._items(spec.of, spec.where)
         return lambda ctx: len(items(ctx))
 

@@ -25,6 +25,7 @@ from decision_engine.compiler.inputs import FactValidator
 from decision_engine.policy import model as m
 
 SENTINEL = "__evaluated__"
+_SCALAR = (bool, int, str)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class CompiledPolicy:
     table_inputs: tuple[tuple[str, str], ...]
     memo: dict[str, object] = field(default_factory=dict, compare=False)
     """Per-version caches owned by later stages (e.g. the engine's explainer)."""
+    message_fields: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """``message_facts`` with each one's durable-rules field name, worked out once."""
+    member_fields: tuple[tuple[str, dict[str, str]], ...] = field(default=(), compare=False)
+    """``set_members`` with each member's durable-rules field name, worked out once."""
 
     @property
     def family(self) -> str:
@@ -77,13 +82,14 @@ class CompiledPolicy:
         """The facts rules read, as scalar fields; a set contributes one ``true`` field per
         member present (absent members are tested with ``$nex``)."""
         msg: dict[str, Any] = {"__case__": 1}
-        for name in self.message_facts:
-            value = facts.get(name)
-            if isinstance(value, bool | int | str):  # list-valued derived facts stay out
-                msg[durable_field(name)] = value
-        for name, _ in self.set_members:
-            for member in facts.get(name) or ():
-                msg[durable_field(name, member)] = True
+        get = facts.get
+        for name, key in self.message_fields:
+            value = get(name)
+            if isinstance(value, _SCALAR):  # list-valued derived facts stay out
+                msg[key] = value
+        for name, fields in self.member_fields:
+            for member in get(name) or ():
+                msg[fields.get(member) or durable_field(name, member)] = True
         return msg
 
 
@@ -122,6 +128,9 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
         set_members=tuple(set_members),
         message_facts=tuple(message_facts),
+        message_fields=tuple((n, durable_field(n)) for n in message_facts),
+        member_fields=tuple((n, {v: durable_field(n, v) for v in members})
+                            for n, members in set_members),
         validate=FactValidator(policy),
         parameter_values={k: p.value for k, p in policy.parameters.items()},
         table_inputs=tuple((n, i.from_table) for n, i in policy.inputs.items()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from decision_engine.compiler.expressions import Context
@@ -17,6 +18,7 @@ from decision_engine.engine.counterfactuals import counterfactuals
 from decision_engine.engine.decision import (
     DECISION_FORMAT,
     Decision,
+    OutcomeStatus,
     Provenance,
     SourceRef,
     at_path,
@@ -38,6 +40,53 @@ def explainer(cp: CompiledPolicy) -> Explainer:
     return held
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a set of fired rules decides, whatever facts fired them: worked out once per
+    distinct set (a version has few) and shared, read-only, by the decisions that have it."""
+
+    indicated: str
+    outcome: str
+    effective: tuple[CompiledRule, ...]
+    """The fired rules whose effects count, in declaration order."""
+    outputs: Mapping[str, Any]
+    """What the effective rules ``set`` (each decision copies it before adding more)."""
+    variant: str | None
+    flags: tuple[str, ...]
+    summary: str
+    outcomes: Mapping[str, OutcomeStatus]
+    rule_warnings: tuple[str, ...]
+    """The warnings of the effective rules whose content is unverified."""
+
+
+_RESOLUTIONS = 4096
+"""Distinct fired-rule sets remembered per version (the gravity matrix has tens)."""
+
+
+def resolution(cp: CompiledPolicy, explain: Explainer, fired: tuple[int, ...]) -> Resolution:
+    """The resolution of the rules at indices *fired* (ascending), from the memo or
+    worked out (a conflict between rules raises every time: it is never remembered)."""
+    memo = cp.memo.get("resolutions")
+    if memo is None:
+        memo = cp.memo["resolutions"] = {}
+    assert isinstance(memo, dict)
+    held: Resolution | None = memo.get(fired)
+    if held is None:
+        indicated, blocked_by, outcome, effective = resolve_fired(
+            cp.policy, [cp.rules[i] for i in fired])
+        outputs, variant, flags = _effects(cp, effective)
+        held = Resolution(
+            indicated=indicated, outcome=outcome, effective=tuple(effective),
+            outputs=outputs, variant=variant, flags=tuple(flags),
+            summary=explain.summary(indicated, outcome, blocked_by, variant),
+            outcomes={o: explain.status(b) for o, b in blocked_by.items()},
+            rule_warnings=tuple(w for r in effective if (w := explain.rule_warning[r.index])))
+        if len(memo) >= _RESOLUTIONS:
+            memo.clear()
+        memo[fired] = held
+    return held
+
+
 def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
                       matcher: Matcher, consult: Consult | None = None,
                       fmt: int = DECISION_FORMAT,
@@ -45,7 +94,6 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     """The decision in format *fmt* (callers check it: ``decision.check_format``).
     *signoffs* (``target`` → words) are the local sign-offs in effect on *on*; callers
     pass them for format 3 on only."""
-    policy = cp.policy
     explain = explainer(cp)
     inputs = cp.validate(facts)
     ctx = Context(facts=dict(inputs), decision_date=on)
@@ -58,10 +106,9 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     given = dict(ctx.facts) if fmt >= 2 else None  # inputs and consulted facts
     for name, derive in cp.derived:
         ctx.facts[name] = derive(ctx)
-    fired = [cp.rules[i] for i in matcher.match(ctx.facts)]
-
-    indicated, blocked_by, outcome, effective = resolve_fired(policy, fired)
-    outputs, variant, flags = _effects(cp, effective)
+    res = resolution(cp, explain, tuple(matcher.match(ctx.facts)))
+    outcome, effective = res.outcome, res.effective
+    outputs = dict(res.outputs)
 
     if cp.outputs:
         scope = Context(facts={**ctx.facts, **outputs, "outcome": outcome}, decision_date=on,
@@ -74,7 +121,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     reasons = [explain.reason(r, ctx.facts, values) for r in effective]
     provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
     warnings = consulted_warnings + warnings
-    warnings.extend(w for r in effective if (w := explain.rule_warning[r.index]))
+    warnings.extend(res.rule_warnings)
     warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
     warnings.extend(ctx.notes)
 
@@ -88,13 +135,13 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         policy=explain.policy_ref,
         input=inputs,
         derived={name: ctx.facts[name] for name, _ in cp.derived},
-        indicated=indicated,
+        indicated=res.indicated,
         outcome=outcome,
-        summary=explain.summary(indicated, outcome, blocked_by, variant),
-        variant=variant,
-        outcomes={o: explain.status(b) for o, b in blocked_by.items()},
+        summary=res.summary,
+        variant=res.variant,
+        outcomes=dict(res.outcomes),
         outputs=outputs,
-        flags=flags,
+        flags=list(res.flags),
         reasons=reasons,
         provenance=consulted + provenance,
         warnings=warnings,

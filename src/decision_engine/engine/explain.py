@@ -7,7 +7,8 @@ explanation costs little more than the outcome itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import string
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
@@ -83,6 +84,12 @@ class Explainer:
         self.policy_ref = build(PolicyRef, family=policy.family, version=policy.version,
                                 sha256=cp.sha256, title=policy.title)
         self._summaries: dict[tuple[Any, ...], str] = {}
+        fields = [_plain_fields(r.rule.reason) for r in cp.rules]
+        self._key_names = [None if f is None else tuple(dict.fromkeys((*r.reads, *f)))
+                           for r, f in zip(cp.rules, fields, strict=True)]
+        """Per rule: the names a reason depends on (the facts it reads, then the values
+        its template shows), or None when its template is not remembered."""
+        self._reasons: dict[tuple[Any, ...], Reason] = {}
 
     def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
                 variant: str | None) -> str:
@@ -130,6 +137,40 @@ class Explainer:
         return held
 
     def reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues) -> Reason:
+        """The reason rule *r* gives: remembered per version, keyed by the exact value
+        of each fact it reads or its template shows (a template value that is no fact:
+        by its text), so every reason equal to one made before is that one (read-only,
+        shared like sources)."""
+        names = self._key_names[r.index]
+        if names is None:  # a template with more than plain {name} fields
+            return self._reason(r, facts, values)
+        parts: list[Any] = [r.index]
+        # exact: True and 1 (equal in Python) by type, lists and objects by their repr
+        for name in names:
+            value = facts.get(name, _ABSENT)
+            kind = type(value)
+            if kind is str:
+                parts.append(value)
+            elif value is _ABSENT:  # not a fact: the template shows a later layer's text
+                parts.append((_ABSENT, values[name]))
+            elif kind is list or kind is dict:
+                parts.append((kind, repr(value)))
+            else:
+                parts.append((kind, value))
+        key = tuple(parts)
+        try:
+            held = self._reasons.get(key)
+        except TypeError:  # a value that cannot be a key (a list of objects)
+            return self._reason(r, facts, values)
+        if held is None:
+            held = self._reason(r, facts, values)
+            if len(self._reasons) >= _REASONS:
+                self._reasons.clear()
+            self._reasons[key] = held
+        return held
+
+    def _reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues,
+                ) -> Reason:
         read = {name: facts.get(name) for name in r.reads}
         for p in r.params:
             read[f"param:{p}"] = self.cp.parameter_values[p]
@@ -138,7 +179,7 @@ class Explainer:
                      source=self.rule_source[r.index])
 
     def provenance(self, lookups: list[tuple[str, str]], params: list[str],
-                   fired: list[CompiledRule], signoffs: Mapping[str, str] | None = None,
+                   fired: Sequence[CompiledRule], signoffs: Mapping[str, str] | None = None,
                    ) -> tuple[list[Provenance], list[str]]:
         """What the decision rests on, and a warning for each unverified piece that no
         local sign-off (``target`` → words, format 3 on) covers."""
@@ -162,6 +203,28 @@ class Explainer:
             if warning:
                 warnings.append(warning)
         return out, warnings
+
+
+_ABSENT = object()
+_REASONS = 8192
+"""Distinct reasons remembered per version."""
+
+
+def _plain_fields(template: str) -> tuple[str, ...] | None:
+    """The names a reason template shows, when each is a plain ``{name}`` (no
+    conversion, format spec, attribute or index); else None."""
+    fields: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:  # not a valid template: left to fail as it always did
+        return None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        fields.append(name)
+    return tuple(fields)
 
 
 def _signed(prov: Provenance, words: str) -> Provenance:

@@ -176,6 +176,9 @@ class Registry:
         self._families = families
         self.signoffs = signoffs or signoff_file.SignOffs([])
         """Local sign-offs of unverified rows and parameters (``signoffs.yaml``)."""
+        self._in_force: dict[tuple[str, dt.date], PolicyVersion] = {}
+        """(family, day) → the version select() chose by date: a registry never changes
+        once loaded, and choosing costs ~10 µs (every version's dates and supersession)."""
         # family → version → the approved versions superseding it (directly or through a
         # chain), computed once: select() runs for every decision
         self._superseders = {
@@ -384,6 +387,16 @@ class Registry:
         refuses overlaps that supersession does not explain, so there is one)."""
         if version is not None:
             return self.get(family, version)
+        held = self._in_force.get((family, on))
+        if held is not None:
+            return held
+        held = self._select(family, on)
+        if len(self._in_force) >= 4096:
+            self._in_force.clear()
+        self._in_force[(family, on)] = held
+        return held
+
+    def _select(self, family: str, on: dt.date) -> PolicyVersion:
         candidates = [pv for pv in self.versions(family)
                       if pv.entry.status == "approved" and pv.entry.in_force(on)]
         superseders = self._superseders[family]
