@@ -14,9 +14,9 @@ import pytest
 from audit_support import Made, Raw
 from typer.testing import CliRunner
 
-from decision_engine.audit import Store, codec, open_store
+from decision_engine.audit import Store, open_store
 from decision_engine.audit.merkle import CompactRange, leaf_hash
-from decision_engine.audit.records import COLUMNS, AuditRecord, record_hash
+from decision_engine.audit.records import COLUMNS, AuditRecord, record_hash, row_columns
 from decision_engine.audit.verifier_standalone import main as verifier
 from decision_engine.cli.audit import audit_app
 
@@ -100,9 +100,7 @@ def _rechain(rows: list[tuple[object, ...]], seq: int) -> list[dict[str, object]
     out = []
     prev = rows[0][COLUMNS.index("prev_hash")]
     for row in rows:
-        columns = dict(zip(COLUMNS, row, strict=True))
-        for name in codec.PACKED_COLUMNS:  # the store's own decoding, as an attacker would
-            columns[name] = codec.unpack(columns[name])
+        columns = row_columns(row)  # the store's own decoding, as an attacker would
         if columns["seq"] == seq:
             columns["actor_id"] = "someone-else"
         columns["prev_hash"] = prev

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -40,7 +40,6 @@ HASHED_COLUMNS: tuple[str, ...] = tuple(sorted(c for c in COLUMNS if c != "hash"
 """Members of the hashed body, in RFC 8785 key order (all keys are ASCII)."""
 
 _KEY_PREFIX = {name: encode_scalar(name) + b":" for name in HASHED_COLUMNS}
-_PACKED = tuple(COLUMNS.index(name) for name in codec.PACKED_COLUMNS)
 
 
 class DecisionLike(Protocol):
@@ -119,10 +118,7 @@ class AuditRecord:
     def from_row(cls, row: tuple[Any, ...]) -> AuditRecord:
         """Build from a row selected in ``COLUMNS`` order (input and output decoded: they
         are stored compressed, see ``codec``)."""
-        values = list(row)
-        for at in _PACKED:
-            values[at] = codec.unpack(values[at])
-        return cls(*values)
+        return cls(**row_columns(row))
 
     def body_bytes(self) -> bytes:
         """The canonical JSON bytes the hash covers (see ``canonical`` for why spliced)."""
@@ -170,6 +166,15 @@ def hashed_body(columns: Mapping[str, Any]) -> bytes:
             encoded = encode_scalar(value)
         parts.append(_KEY_PREFIX[name] + encoded)
     return b"{" + b",".join(parts) + b"}"
+
+
+def row_columns(row: Sequence[Any]) -> dict[str, Any]:
+    """A row selected in ``COLUMNS`` order as column → value, with the columns stored
+    compressed (``codec.PACKED_COLUMNS``) as the text the hash covers."""
+    columns = dict(zip(COLUMNS, row, strict=True))
+    for name in codec.PACKED_COLUMNS:
+        columns[name] = codec.unpack(columns[name])
+    return columns
 
 
 def record_hash(columns: Mapping[str, Any]) -> str:

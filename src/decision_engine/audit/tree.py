@@ -20,7 +20,7 @@ from decision_engine.audit.merkle import (
     needed_nodes,
     new_nodes,
 )
-from decision_engine.audit.records import COLUMNS, AuditRecord
+from decision_engine.audit.records import COLUMNS, hashed_body, row_columns
 
 _INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _CATCH_UP_BATCH = 5000
@@ -74,7 +74,7 @@ def extend(db: Database, size: int, leaves: Sequence[bytes]) -> None:
 def record_leaf(row: Sequence[object]) -> bytes:
     """Leaf hash of a record row (``COLUMNS`` order): its canonical body, as chained
     (over the text of the columns stored compressed)."""
-    return leaf_hash(AuditRecord.from_row(tuple(row)).body_bytes())
+    return leaf_hash(hashed_body(row_columns(row)))
 
 
 def catch_up(db: Database, size: int) -> None:
