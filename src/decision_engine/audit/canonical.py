@@ -60,10 +60,16 @@ def fast_json(obj: Any) -> bytes:
 
 def _float_free(obj: Any) -> bool:
     if isinstance(obj, dict):
-        return all(_float_free(v) for v in obj.values())
-    if isinstance(obj, list | tuple):
-        return all(_float_free(v) for v in obj)
-    return not isinstance(obj, float)
+        values: Any = obj.values()
+    elif isinstance(obj, list | tuple):
+        values = obj
+    else:
+        return not isinstance(obj, float)
+    for value in values:  # leaves inline: this runs for every subject verify checks
+        kind = type(value)
+        if kind is not str and kind is not int and value is not None and not _float_free(value):
+            return False
+    return True
 
 
 def canonical_fast(obj: Any) -> bytes:

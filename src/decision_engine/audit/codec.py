@@ -83,6 +83,22 @@ def pack(text: str) -> bytes:
     return _compressor().compress(text.encode("utf-8"))
 
 
+def unpack_bytes(value: bytes) -> bytes:
+    """A stored input or output column read raw, as the UTF-8 bytes of its text (not
+    checked to be UTF-8): a compressed frame decoded, other bytes as they are. Raises
+    :class:`CodecError` for a frame that does not decode."""
+    if not value.startswith(MAGIC):
+        return value
+    try:
+        frame = zstandard.get_frame_parameters(value)
+        if not 0 <= frame.content_size <= MAX_OUTPUT:  # a damaged header could ask for GBs
+            raise CodecError(f"stored output claims {frame.content_size} bytes")
+        data: bytes = _decompressor(frame.dict_id).decompress(value)
+    except zstandard.ZstdError as exc:
+        raise CodecError(f"stored output is not a readable zstd frame ({exc})") from None
+    return data
+
+
 def unpack(value: Any) -> Any:
     """An input or output column's value as text: compressed frames decoded, UTF-8 bytes (a raw
     read) decoded, text and None as they are. Raises :class:`CodecError` for a frame that
@@ -91,16 +107,7 @@ def unpack(value: Any) -> Any:
         value = bytes(value)
     if not isinstance(value, bytes):
         return value
-    if not value.startswith(MAGIC):
-        return value.decode("utf-8")
-    try:
-        frame = zstandard.get_frame_parameters(value)
-        if not 0 <= frame.content_size <= MAX_OUTPUT:  # a damaged header could ask for GBs
-            raise CodecError(f"stored output claims {frame.content_size} bytes")
-        data = _decompressor(frame.dict_id).decompress(value)
-    except zstandard.ZstdError as exc:
-        raise CodecError(f"stored output is not a readable zstd frame ({exc})") from None
-    return data.decode("utf-8")
+    return unpack_bytes(value).decode("utf-8")
 
 
 def train(samples: Sequence[bytes], dict_id: int, size: int = 65536) -> bytes:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from decision_engine.audit import codec, verify_parallel
+from decision_engine.audit import codec, raw_rows, verify_parallel
 from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
 from decision_engine.audit.db import Database, Row, Snapshot
 from decision_engine.audit.drafts import subject_digest
@@ -102,11 +102,15 @@ def _normalise(row: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
-def _check_decision(columns: dict[str, Any]) -> None:
+_DECISION_COLUMNS = ("family", "policy_version", "policy_sha256", "decision_date", "outcome")
+
+
+def _check_decision(columns: Mapping[str, Any], facts_json: str | bytes,
+                    output_json: str | bytes) -> None:
     """A decision record's columns must agree with its own output (hash already good)."""
     try:
-        output = orjson.loads(columns["output"])  # ~4x json's speed; both strict here
-        facts = orjson.loads(columns["input"])
+        output = orjson.loads(output_json)  # ~4x json's speed; both strict here
+        facts = orjson.loads(facts_json)
         policy = output["policy"]
         expected = {"family": policy["family"], "policy_version": policy["version"],
                     "policy_sha256": policy["sha256"],
@@ -118,6 +122,29 @@ def _check_decision(columns: dict[str, Any]) -> None:
             raise _Bad(f"column {name} disagrees with the stored decision output")
     if facts != output.get("input"):
         raise _Bad("input column disagrees with the stored decision output")
+
+
+def _read(row: Sequence[Any]) -> tuple[raw_rows.RawRecord, dict[str, Any] | None]:
+    """The record in *row* with its body: straight from the raw bytes where it can be
+    (:mod:`.raw_rows`), else through text (the columns are returned too), which says
+    exactly what is wrong. Raises ``_Bad``."""
+    record = raw_rows.read(row)
+    if record is not None:
+        return record, None
+    columns = _normalise(row)
+    return raw_rows.RawRecord(columns["seq"], columns["id"], columns["kind"],
+                              columns["prev_hash"], columns["hash"], hashed_body(columns),
+                              {}, row), columns
+
+
+def _check_decision_record(record: raw_rows.RawRecord, columns: dict[str, Any] | None) -> None:
+    if columns is not None:
+        _check_decision(columns, columns["input"], columns["output"])
+        return
+    facts, output = record.texts["input"], record.texts["output"]
+    if facts is None or output is None:
+        raise _Bad("decision output/input is not a well-formed decision")
+    _check_decision({n: record.text(n) for n in _DECISION_COLUMNS}, facts, output)
 
 
 def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
@@ -139,30 +166,28 @@ def walk(rows: Iterable[Sequence[Any]], against: Sequence[Checkpoint] = (),
         seq = row[0] if isinstance(row[0], int) else prev_seq + 1
         record_id: str | None = None
         try:
-            columns = _normalise(row)
-            record_id = columns["id"]
-            seq = columns["seq"]
+            record, columns = _read(row)
+            record_id, seq = record.id, record.seq
             if seq != prev_seq + 1:
                 raise _Bad(f"expected seq {prev_seq + 1}: records missing or reordered")
-            if columns["prev_hash"] != prev_hash:
+            if record.prev_hash != prev_hash:
                 raise _Bad(f"prev_hash does not match the hash of record seq {prev_seq}: "
                            "records deleted, reordered or altered")
-            body = hashed_body(columns)
-            if sha256_hex(body) != columns["hash"]:
+            if sha256_hex(record.body) != record.hash:
                 raise _Bad("content does not match its hash: the record was altered")
-            if columns["kind"] not in KINDS:
-                raise _Bad(f"unknown kind {columns['kind']!r}")
-            if columns["kind"] == "decision":
-                _check_decision(columns)
+            if record.kind not in KINDS:
+                raise _Bad(f"unknown kind {record.kind!r}")
+            if record.kind == "decision":
+                _check_decision_record(record, columns)
             for cp in wanted.pop(seq, []):
-                if cp.hash != columns["hash"]:
+                if cp.hash != record.hash:
                     raise _Bad(f"hash differs from the checkpoint of {cp.created_at}: "
                                "the chain was rewritten")
         except _Bad as bad:
             return prev_seq, prev_hash, count, Broken(seq, record_id, bad.why)
-        prev_seq, prev_hash, count = seq, columns["hash"], count + 1
+        prev_seq, prev_hash, count = seq, record.hash, count + 1
         if on_body is not None:
-            on_body(body)
+            on_body(record.body)
     for seq in sorted(wanted):
         cp = wanted[seq][0]
         return prev_seq, prev_hash, count, Broken(prev_seq + 1, None, lacks(
@@ -208,7 +233,8 @@ def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
     with closing(rows):
         for row in rows:
             (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
-             seq, erased_pseudonym, created_at, recorded_at) = (_txt(v) for v in row)
+             seq, erased_pseudonym, created_at, recorded_at) = [
+                v.decode("utf-8", errors="replace") if type(v) is bytes else _txt(v) for v in row]
             if seq is None:
                 yield f"subject {pseudonym}: no decision record carries this pseudonym"
                 continue
