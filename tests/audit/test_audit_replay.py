@@ -139,3 +139,19 @@ def test_audit_json_diff_paths_and_types() -> None:
     assert json_diff({"a": 1}, {"a": {"b": 1}}) == [FieldDiff("$.a", "changed", 1, {"b": 1})]
     assert json_diff({"a": 1.0}, {"a": 1}) == []  # the same canonical JSON
     assert json.dumps([d.to_json() for d in json_diff(1, 2)])
+
+
+def test_consulted_versions_reads_the_policy_entries_of_a_stored_output() -> None:
+    """Pins come from provenance entries of kind ``policy``; an output without one is not
+    parsed at all (the quick check must not miss an entry, nor invent one)."""
+    from decision_engine.audit.canonical import canonical
+    from decision_engine.audit.replay import consulted_versions
+
+    entry = {"kind": "policy", "name": "gravity-matrix@npcc-2025-r4", "verified": True}
+    table = {"kind": "table", "name": "offences", "verified": True}
+    with_entry = canonical({"outcome": "charge", "provenance": [table, entry]})
+    without = canonical({"outcome": "charge", "provenance": [table],
+                         "input": {"note": 'a "kind": "policy" in text'}})
+    assert consulted_versions(with_entry) == {"gravity-matrix": "npcc-2025-r4"}
+    assert consulted_versions(with_entry.decode()) == {"gravity-matrix": "npcc-2025-r4"}
+    assert consulted_versions(without) == {}
