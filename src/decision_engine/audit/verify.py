@@ -262,6 +262,16 @@ def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
             yield f"decision seq {seq}: subject row for pseudonym {_txt(pseudonym)} was deleted"
 
 
+def _subject_list(snap: Snapshot) -> list[str]:
+    problems: list[str] = []
+    with closing(_subject_problems(snap)) as found:
+        for problem in found:
+            problems.append(problem)
+            if len(problems) >= _MAX_SUBJECT_PROBLEMS:
+                break
+    return problems
+
+
 class _Roots:
     """The Merkle tree recomputed from the records: its root at each size a tree head
     names, and every stored node compared with the recomputed one as it completes (one
@@ -333,6 +343,7 @@ def _check_tree(roots: _Roots, heads: Sequence[TreeHeadLike],
 
 def _walk_in_parallel(db: Database, snap: Snapshot, against: Sequence[Checkpoint],
                       roots: _Roots, workers: int | None, chunk: int,
+                      meanwhile: Callable[[], None],
                       ) -> tuple[int, str, int] | None:
     """The parallel walk where it pays (or *workers* asks for it) and the records are
     exactly seq ``1..n``; ``None`` when not used or when anything is amiss."""
@@ -341,7 +352,8 @@ def _walk_in_parallel(db: Database, snap: Snapshot, against: Sequence[Checkpoint
     wanted = workers is not None or int(count) >= verify_parallel.PARALLEL_FROM
     if not wanted or procs < 2 or not count or low != 1 or high != count:
         return None
-    return verify_parallel.walk_parallel(db.url, int(high), against, roots.leaf, procs, chunk)
+    return verify_parallel.walk_parallel(db.url, int(high), against, roots.leaf, procs, chunk,
+                                         meanwhile)
 
 
 def verify_store(db: Database, against: Sequence[Checkpoint] = (),
@@ -375,8 +387,15 @@ def _verify_records(db: Database, against: Sequence[Checkpoint],
         all_heads = [*tree_heads, *stored_heads]
         sizes = [h.tree_size for h in all_heads]
         roots = _Roots(snap, sizes)
+        problems: list[str] | None = None
+
+        def check_subjects() -> None:  # while the workers walk, when they do
+            nonlocal problems
+            problems = _subject_list(snap)
+
         try:
-            walked = _walk_in_parallel(db, snap, against, roots, workers, chunk)
+            walked = _walk_in_parallel(db, snap, against, roots, workers, chunk,
+                                       check_subjects)
             if walked is None:  # one process: small stores, and to describe any damage
                 roots.close()
                 roots = _Roots(snap, sizes)
@@ -393,12 +412,8 @@ def _verify_records(db: Database, against: Sequence[Checkpoint],
                 broken = _check_tree(roots, all_heads, last_seq)
         finally:
             roots.close()
-        problems: list[str] = []
-        with closing(_subject_problems(snap)) as found:
-            for problem in found:
-                problems.append(problem)
-                if len(problems) >= _MAX_SUBJECT_PROBLEMS:
-                    break
+        if problems is None:
+            problems = _subject_list(snap)
     return VerifyResult(records=count, head_seq=last_seq, head_hash=last_hash, broken=broken,
                         subject_problems=tuple(problems), database_check="",
                         database_problems=())

@@ -76,17 +76,23 @@ def check_range(task: tuple[DatabaseURL, int, int, Sequence[Checkpoint]]) -> Ran
 
 def walk_parallel(url: DatabaseURL, last: int, against: Sequence[Checkpoint],
                   on_leaf: Callable[[bytes], None], workers: int, chunk: int = CHUNK,
+                  meanwhile: Callable[[], None] | None = None,
                   ) -> tuple[int, str, int] | None:
     """``(last_seq, last_hash, count)`` of records ``1..last`` checked on *workers*
     processes, or ``None`` if anything is amiss (walk again in one process to say what).
-    The caller has established that the records are exactly seq ``1..last``."""
+    The caller has established that the records are exactly seq ``1..last``.
+    *meanwhile* runs in this thread once the workers have their tasks (the caller's own
+    checks on its snapshot, instead of after the walk)."""
     tasks = [(url, after, min(last, after + chunk), tuple(against))
              for after in range(0, last, chunk)]
     prev_seq, prev_hash, count = 0, GENESIS_HASH, 0
     # spawn, not fork: the caller holds database connections.
     context = multiprocessing.get_context("spawn")
     with context.Pool(min(workers, len(tasks))) as pool:
-        for result in pool.imap(check_range, tasks):
+        results = pool.imap(check_range, tasks)
+        if meanwhile is not None:
+            meanwhile()
+        for result in results:
             if (result.broken is not None or result.after != prev_seq
                     or result.start_hash != prev_hash or result.last_seq != result.upto):
                 pool.terminate()
