@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from decision_engine.audit import codec
-from decision_engine.audit.records import _KEY_PREFIX, COLUMNS, HASHED_COLUMNS, JSON_COLUMNS
+from decision_engine.audit.records import COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, KEY_PREFIX
 
 _PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
 """Bytes RFC 8785 writes verbatim between quotes (as ``canonical._PLAIN_STRING``)."""
 
 _AT = {name: COLUMNS.index(name) for name in COLUMNS}
 _ORDER = {name: i for i, name in enumerate(HASHED_COLUMNS)}
-_PREFIXES = [_KEY_PREFIX[name] for name in HASHED_COLUMNS]
+_PREFIXES = [KEY_PREFIX[name] for name in HASHED_COLUMNS]
 _SCALARS = [name for name in HASHED_COLUMNS
             if name != "seq" and name not in JSON_COLUMNS]
 _TEXTS = [name for name in HASHED_COLUMNS if name in JSON_COLUMNS]

@@ -39,7 +39,8 @@ JSON_COLUMNS = frozenset({"input", "output", "detail"})
 HASHED_COLUMNS: tuple[str, ...] = tuple(sorted(c for c in COLUMNS if c != "hash"))
 """Members of the hashed body, in RFC 8785 key order (all keys are ASCII)."""
 
-_KEY_PREFIX = {name: encode_scalar(name) + b":" for name in HASHED_COLUMNS}
+KEY_PREFIX = {name: encode_scalar(name) + b":" for name in HASHED_COLUMNS}
+"""Each hashed member's key as it opens its place in the body (``"name":``)."""
 
 
 class DecisionLike(Protocol):
@@ -164,7 +165,7 @@ def hashed_body(columns: Mapping[str, Any]) -> bytes:
             encoded = b"null" if value is None else str(value).encode("utf-8")
         else:
             encoded = encode_scalar(value)
-        parts.append(_KEY_PREFIX[name] + encoded)
+        parts.append(KEY_PREFIX[name] + encoded)
     return b"{" + b",".join(parts) + b"}"
 
 
