@@ -22,13 +22,16 @@ def _engine(registry: Registry) -> Engine:
     return Engine(registry)
 
 
-CASES = facts_for(Registry.load().get("gravity-matrix", "npcc-2023").policy)
+REGISTRY = Registry.load()
+CASES = facts_for(REGISTRY.get("gravity-matrix", "npcc-2023").policy)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(CASES, min_size=2, max_size=6))
 def test_interleaved_cases_match_fresh_engines(cases: list[dict[str, Any]]) -> None:
-    registry = Registry.load()
+    """Every engine here is new, so each has its own durable-rules sessions; the
+    registry (compiled policies, ~2 s to load) is the same for all, as in the service."""
+    registry = REGISTRY
     shared = _engine(registry)
     interleaved = [shared.evaluate("gravity-matrix", c, DAY).canonical_json() for c in cases]
     fresh = [_engine(registry).evaluate("gravity-matrix", c, DAY).canonical_json()
