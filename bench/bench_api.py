@@ -5,8 +5,8 @@ load generator, each on 127.0.0.1:
   * **floor**: ``bench/floor_app.py``, a bare FastAPI app that parses the JSON body and
     answers 201 without deciding or recording anything (what the HTTP stack costs);
   * **product**: ``POST /v1/decisions/gravity-matrix`` with recording on (a fresh SQLite
-    store in a temporary directory per round, a panel API key), after which every 201
-    is checked to be in the store.
+    store in a temporary directory per round, or with ``--postgres-url`` a fresh schema
+    on that server, a panel API key), after which every 201 is checked to be in the store.
 Each round prints requests/s, latency percentiles, errors and CPU per request; the
 summary prints the median of the per-round ratios product/floor for throughput and p99
 against issue #14's targets (≥ 0.4x the floor's requests/s, p99 ≤ 2x the floor's, 0
@@ -32,7 +32,7 @@ the server for CPU; a heavyweight client would measure itself.
 
 Usage: python bench/bench_api.py [--duration 20] [--rounds 3] [--clients 32]
        [--workers 2] [--rate 0] [--warmup 3] [--prefer-minimal]
-       [--only floor|product] [--access-log] [--no-group-commit]
+       [--only floor|product] [--access-log] [--no-group-commit] [--postgres-url URL]
 Exits 1 if any request failed or a product round lost a 201 (the ratio targets are
 reported, not enforced: they are read on an idle machine).
 """
@@ -52,6 +52,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_audit import database  # a fresh SQLite file or PostgreSQL schema per round
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = json.loads((ROOT / "examples" / "gravity-matrix" / "admitted-shoplifting.json")
@@ -263,8 +266,9 @@ def server_command(target: str, port: int, workers: int, access_log: bool) -> li
 def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
     """Start *target* under uvicorn, load it, stop it, and (product) count the store."""
     prefer = "return=minimal" if args.prefer_minimal else None
-    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+    backend = "postgresql" if args.postgres_url else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp, \
+            database(backend, args.postgres_url, Path(tmp)) as url:
         key = issue_key(url) if target == "product" else FLOOR_KEY
         port = free_port()
         env = {**os.environ, "DECISION_ENGINE_DATABASE_URL": url,
@@ -333,6 +337,8 @@ def main() -> int:
                     help="uvicorn's access log on, as decision-engine serve has it by default "
                     "(written to /dev/null)")
     ap.add_argument("--no-group-commit", action="store_true")
+    ap.add_argument("--postgres-url", help="record on PostgreSQL (a fresh schema per round "
+                    "on this server) instead of a fresh SQLite file")
     args = ap.parse_args()
     if args.duration > 300 or args.clients > 256 or not 1 <= args.rounds <= 20:
         ap.error("bounded benchmark: at most 300 s, 256 clients and 20 rounds")
@@ -344,7 +350,8 @@ def main() -> int:
           f"{mode}, uvicorn --workers {args.workers}, group commit "
           f"{'off' if args.no_group_commit else 'on'}, "
           f"Prefer: {'return=minimal' if args.prefer_minimal else '(none)'}, access log "
-          f"{'on' if args.access_log else 'off'}", flush=True)
+          f"{'on' if args.access_log else 'off'}, store "
+          f"{'postgresql' if args.postgres_url else 'sqlite'}", flush=True)
     rounds: list[Round] = []
     for number in range(1, args.rounds + 1):
         for target in targets:
