@@ -58,16 +58,15 @@ def measure(cases: int, directory: Path, keep: bool) -> dict[str, int | float]:
     verify_s, verify_mb, _ = _run(["audit", "verify", "--database-url", url])
     replay_s, replay_mb, out = _run(["audit", "replay", "--database-url", url, "--workers", "2",
                                      "--format", "json", "--no-progress"])
-    summary = json.loads(out)
-    replayed = summary["summary"]
+    replayed = json.loads(out)["summary"]
     if not keep:
         for path in directory.glob(db.name + "*"):
             path.unlink()
-    return {"cases": cases, "fill_s": fill_s, "fill_per_s": cases / fill_s, "fill_mb": fill_mb,
+    return {"fill_s": fill_s, "fill_per_s": cases / fill_s, "fill_mb": fill_mb,
             "bytes": records, "bytes_per_decision": records / cases,
             "verify_s": verify_s, "verify_mb": verify_mb,
             "replay_s": replay_s, "replay_mb": replay_mb,
-            "reproduced": replayed["reproduced"] + 0, "selected": replayed["selected"] + 0}
+            "reproduced": int(replayed["reproduced"]), "selected": int(replayed["selected"])}
 
 
 def main() -> None:

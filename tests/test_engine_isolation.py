@@ -31,10 +31,9 @@ CASES = facts_for(REGISTRY.get("gravity-matrix", "npcc-2023").policy)
 def test_interleaved_cases_match_fresh_engines(cases: list[dict[str, Any]]) -> None:
     """Every engine here is new, so each has its own durable-rules sessions; the
     registry (compiled policies, ~2 s to load) is the same for all, as in the service."""
-    registry = REGISTRY
-    shared = _engine(registry)
+    shared = _engine(REGISTRY)
     interleaved = [shared.evaluate("gravity-matrix", c, DAY).canonical_json() for c in cases]
-    fresh = [_engine(registry).evaluate("gravity-matrix", c, DAY).canonical_json()
+    fresh = [_engine(REGISTRY).evaluate("gravity-matrix", c, DAY).canonical_json()
              for c in cases]
     assert interleaved == fresh
 

@@ -11,16 +11,13 @@ exactly what is wrong; ``tests/audit/test_audit_raw_rows.py`` checks the two agr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from decision_engine.audit import codec
+from decision_engine.audit.canonical import PLAIN_BYTES
 from decision_engine.audit.records import COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, KEY_PREFIX
-
-_PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
-"""Bytes RFC 8785 writes verbatim between quotes (as ``canonical._PLAIN_STRING``)."""
 
 _AT = {name: COLUMNS.index(name) for name in COLUMNS}
 _ORDER = {name: i for i, name in enumerate(HASHED_COLUMNS)}
@@ -30,6 +27,7 @@ _SCALARS = [name for name in HASHED_COLUMNS
 _TEXTS = [name for name in HASHED_COLUMNS if name in JSON_COLUMNS]
 _SCALAR_AT = [_AT[name] for name in _SCALARS]
 _TEXT_AT = [_AT[name] for name in _TEXTS]
+_TEXT_PACKED = [name in codec.PACKED_COLUMNS for name in _TEXTS]
 _SEQ_AT = _AT["seq"]
 # Where each value lands in the body: scalars, then JSON texts, then seq.
 _SLOTS = [_ORDER[name] for name in (*_SCALARS, *_TEXTS, "seq")]
@@ -70,10 +68,10 @@ def read(row: Sequence[Any]) -> RawRecord | None:
             scalars = [v.encode("utf-8") if type(v) is str else v for v in scalars]
             texts = [v.encode("utf-8") if type(v) is str else v for v in texts]
         # join() refuses anything but bytes; the pattern holds for the whole iff for each
-        if not _PLAIN.fullmatch(b"".join([v for v in scalars if v is not None])):
+        if not PLAIN_BYTES.fullmatch(b"".join([v for v in scalars if v is not None])):
             return None
-        texts = [codec.unpack_bytes(v) if n in codec.PACKED_COLUMNS and v is not None else v
-                 for n, v in zip(_TEXTS, texts, strict=True)]
+        texts = [codec.unpack_bytes(v) if packed and v is not None else v
+                 for packed, v in zip(_TEXT_PACKED, texts, strict=True)]
         if any(v is not None and type(v) is not bytes for v in texts):
             return None
         values = [b"null" if v is None else b'"' + v + b'"' for v in scalars]

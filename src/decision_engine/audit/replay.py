@@ -188,15 +188,16 @@ def core_evaluator(policies_root: str | None, engine: EngineKind) -> Evaluate:
     return run
 
 
-_POLICY_ENTRY = b'"kind":"policy"'
+_POLICY_ENTRY = '"kind":"policy"'
 """How a consulted policy's provenance entry reads in a stored (canonical) output."""
 
 
 def consulted_versions(output: str | bytes) -> dict[str, str]:
     """family → version of every policy a recorded decision consulted, from its
     provenance (entries of kind ``policy`` named ``family@version``)."""
-    raw = output.encode("utf-8") if isinstance(output, str) else output
-    if _POLICY_ENTRY not in raw:  # canonical JSON: no such entry, no parse (most records)
+    consulted = (_POLICY_ENTRY in output if isinstance(output, str)
+                 else _POLICY_ENTRY.encode("ascii") in output)
+    if not consulted:  # canonical JSON: no such entry, no parse (most records)
         return {}
     try:
         provenance = json.loads(output).get("provenance") or []

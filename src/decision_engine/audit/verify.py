@@ -219,7 +219,9 @@ def _check_head(head: Sequence[Any] | None, last_seq: int, last_hash: str) -> Br
 
 def _txt(value: Any) -> Any:
     """Decode raw SQLite text for reporting; undecodable bytes become U+FFFD."""
-    if isinstance(value, bytes | bytearray | memoryview):
+    if type(value) is bytes:  # the common case first: it runs for every subject's row
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, bytearray | memoryview):
         return bytes(value).decode("utf-8", errors="replace")
     return value
 
@@ -233,8 +235,7 @@ def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
     with closing(rows):
         for row in rows:
             (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
-             seq, erased_pseudonym, created_at, recorded_at) = [
-                v.decode("utf-8", errors="replace") if type(v) is bytes else _txt(v) for v in row]
+             seq, erased_pseudonym, created_at, recorded_at) = [_txt(v) for v in row]
             if seq is None:
                 yield f"subject {pseudonym}: no decision record carries this pseudonym"
                 continue
