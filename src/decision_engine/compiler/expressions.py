@@ -16,7 +16,7 @@ from decision_engine.compiler.conditions import params_read, python_predicate
 from decision_engine.policy import model as m
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     """What one evaluation can read, and the provenance it has touched so far."""
 
@@ -214,9 +214,12 @@ class ExpressionCompiler:
         rows = self.policy.tables[table].rows
         column = lk.column
         key = self.compile(lk.key)
+        # a fact as the key (the usual case) is read here, not through a call
+        fact = lk.key.fact if isinstance(lk.key, m.FactRef) and (
+            lk.key.fact != "decision_date") else None
 
         def lookup(ctx: Context) -> Any:
-            k = str(key(ctx))
+            k = str(ctx.facts.get(fact) if fact is not None else key(ctx))
             row = rows.get(k)
             if row is None:
                 raise LookupError(f"table {table!r} has no row {k!r}")

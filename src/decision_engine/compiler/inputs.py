@@ -87,6 +87,9 @@ def _item(policy: m.Policy, field: str, item: Any, spec: dict[str, m.ItemField])
     return out
 
 
+_ONLY_STR = frozenset([str])
+
+
 class FactValidator:
     """validate_facts with each input's domain worked out once per policy version."""
 
@@ -122,9 +125,10 @@ class FactValidator:
             elif kind == "enum":
                 ok = type(value) is str and value in allowed
             else:  # set
-                ok = (type(value) is list  # members checked before hashing them
-                      and all(type(v) is str and v in allowed for v in value)
-                      and len(set(value)) == len(value))
+                # members' types checked before hashing them; all C-level, no generator
+                ok = type(value) is list and (not value or (
+                    _ONLY_STR.issuperset(map(type, value)) and allowed.issuperset(value)
+                    and len(set(value)) == len(value)))
                 value = sorted(value) if ok else value
             if not ok:
                 return validate_facts(self.policy, facts)

@@ -23,6 +23,7 @@ Every candidate is evaluated with the outcome compiler; one changes nothing else
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,16 @@ def _classes(policy: m.Policy, name: str, domain: tuple[Any, ...],
     return {v: tuple(c({name: v}) for c in checks) for v in domain}
 
 
+def _columns(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row's values in *columns*, as a tuple (``itemgetter`` gives one column bare)."""
+    if not columns:
+        return lambda row: ()
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*columns)
+
+
 _MEMO_SIZE = 4096
 """Distinct reduced cases remembered per version (the gravity matrix has ~4,000)."""
 
@@ -181,27 +192,33 @@ class Counterfactuals:
         self.outcome_of: Callable[[Mapping[str, Any], str, dt.date], str] = (
             outcome_program_for(cp)._outcome)
         self.dated = "decision_date" in need
+        self._keyed = tuple((p.name, p.kind, p.classes, p.rows,
+                             _columns(p.columns))
+                            for p in self.plans)
+        """Per plan, what :meth:`key` reads (attribute reads cost it as much as the work)."""
+        self._names = tuple(p.name for p in self.plans)
         self.memo: dict[tuple[Any, ...], list[Entry]] = {}
         self.described: dict[tuple[Entry, Any], Counterfactual] = {}
 
     def key(self, facts: Mapping[str, Any], on: dt.date, outcome: str) -> tuple[Any, ...]:
+        get = facts.get
         parts: list[Any] = [outcome, on if self.dated else None]
-        for p in self.plans:
-            current = facts.get(p.name)
-            if p.kind == "values":
-                parts.append(p.classes.get(current, current) if p.classes else current)
-            elif p.kind == "band":
-                parts.append(None if current is None or p.rows is None else
-                             tuple(p.rows[current][c] for c in p.columns))
-            elif p.kind == "count":
-                parts.append(len(current or ()))
-            elif p.kind == "members":
-                parts.append(tuple(current or ()))
+        add = parts.append
+        for name, kind, classes, rows, band in self._keyed:
+            current = get(name)
+            if kind == "values":
+                add(classes.get(current, current) if classes else current)
+            elif kind == "band":
+                add(None if current is None or rows is None else band(rows[current]))
+            elif kind == "count":
+                add(len(current or ()))
+            elif kind == "members":
+                add(tuple(current or ()))
             else:
-                parts.append(current)
+                add(current)
         for name in self.others:
-            value = facts.get(name)
-            parts.append(repr(value) if isinstance(value, list | dict) else value)
+            value = get(name)
+            add(repr(value) if isinstance(value, list | dict) else value)
         return tuple(parts)
 
     def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
@@ -219,16 +236,16 @@ class Counterfactuals:
             self.memo[key] = entries
         out = []
         described = self.described
+        names = self._names
         for entry in entries:
-            current = facts.get(self.plans[entry[0]].name)
-            held = described.get((entry, tuple(current) if isinstance(current, list)
-                                  else current))
+            current = facts.get(names[entry[0]])
+            known = (entry, tuple(current) if isinstance(current, list) else current)
+            held = described.get(known)
             if held is None:
                 held = self.describe(current, entry)
                 if len(described) >= _MEMO_SIZE:
                     described.clear()
-                described[(entry, tuple(current) if isinstance(current, list)
-                           else current)] = held
+                described[known] = held
             out.append(held)
         return out
 

@@ -97,12 +97,16 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     explain = explainer(cp)
     inputs = cp.validate(facts)
     ctx = Context(facts=dict(inputs), decision_date=on)
+    lookups = ctx.lookups
     for name, table in cp.table_inputs:  # the rows a caller chose are sourced data too
         if name in inputs:
             chosen = inputs[name]
-            ctx.lookups.extend((table, key) for key in (
-                chosen if isinstance(chosen, list) else [chosen]))
-    consulted, consulted_warnings = _consult(cp, inputs, ctx, on, consult)
+            if isinstance(chosen, list):
+                lookups.extend([(table, key) for key in chosen])
+            else:
+                lookups.append((table, chosen))
+    consulted, consulted_warnings = (_consult(cp, inputs, ctx, on, consult)
+                                     if cp.policy.consults else ([], []))
     given = dict(ctx.facts) if fmt >= 2 else None  # inputs and consulted facts
     for name, derive in cp.derived:
         ctx.facts[name] = derive(ctx)
@@ -117,7 +121,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
             outputs[name] = scope.facts[name] = compute(scope)
 
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
-                            {"outcome": outcome, "decision_date": on.isoformat()})
+                            {"outcome": outcome, "decision_date": on})  # text(): ISO
     reasons = [explain.reason(r, ctx.facts, values) for r in effective]
     provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
     warnings = consulted_warnings + warnings

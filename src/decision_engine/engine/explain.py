@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
@@ -144,20 +145,15 @@ class Explainer:
         names = self._key_names[r.index]
         if names is None:  # a template with more than plain {name} fields
             return self._reason(r, facts, values)
-        parts: list[Any] = [r.index]
-        # exact: True and 1 (equal in Python) by type, lists and objects by their repr
-        for name in names:
-            value = facts.get(name, _ABSENT)
-            kind = type(value)
-            if kind is str:
-                parts.append(value)
-            elif value is _ABSENT:  # not a fact: the template shows a later layer's text
-                parts.append((_ABSENT, values[name]))
-            elif kind is list or kind is dict:
-                parts.append((kind, repr(value)))
-            else:
-                parts.append((kind, value))
-        key = tuple(parts)
+        # exact: True and 1 (equal in Python) by type. The usual case, every name a fact
+        # with a scalar value, is keyed by values and types without a Python-level loop.
+        found = tuple(map(facts.get, names, repeat(_ABSENT, len(names))))
+        kinds = tuple(map(type, found))
+        key: tuple[Any, ...]
+        if object in kinds or list in kinds or dict in kinds:
+            key = (r.index, self._careful_key(names, facts, values))  # never 3 long
+        else:
+            key = (r.index, found, kinds)
         try:
             held = self._reasons.get(key)
         except TypeError:  # a value that cannot be a key (a list of objects)
@@ -168,6 +164,23 @@ class Explainer:
                 self._reasons.clear()
             self._reasons[key] = held
         return held
+
+    @staticmethod
+    def _careful_key(names: tuple[str, ...], facts: Mapping[str, Any],
+                     values: TemplateValues) -> tuple[Any, ...]:
+        """The key when a name is no fact (the text a later layer gives it) or a fact's
+        value is a list or an object (by its repr)."""
+        parts: list[Any] = []
+        for name in names:
+            value = facts.get(name, _ABSENT)
+            kind = type(value)
+            if value is _ABSENT:
+                parts.append((_ABSENT, values[name]))
+            elif kind is list or kind is dict:
+                parts.append((kind, repr(value)))
+            else:
+                parts.append((kind, value))
+        return tuple(parts)
 
     def _reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues,
                 ) -> Reason:
@@ -185,16 +198,19 @@ class Explainer:
         local sign-off (``target`` → words, format 3 on) covers."""
         out: list[Provenance] = []
         warnings: list[str] = []
-        for table, key in lookups:
-            prov, warning = self.row(table, key)
-            if warning and signoffs and f"{table}/{key}" in signoffs:
-                prov, warning = _signed(prov, signoffs[f"{table}/{key}"]), None
-            out.append(prov)
+        rows = self._rows
+        for lookup in lookups:
+            prov, warning = rows.get(lookup) or self.row(*lookup)
             if warning:
-                warnings.append(warning)
+                if signoffs and (target := f"{lookup[0]}/{lookup[1]}") in signoffs:
+                    prov, warning = _signed(prov, signoffs[target]), None
+                else:
+                    warnings.append(warning)
+            out.append(prov)
         names = list(params)
         for r in fired:
-            names.extend(p for p in r.params if p not in names)
+            if r.params:
+                names.extend(p for p in r.params if p not in names)
         for name in names:
             prov, warning = self._params[name]
             if warning and signoffs and f"param:{name}" in signoffs:
