@@ -80,9 +80,12 @@ class ChainStore:
         }
         body = hashed_body(columns)
         columns["hash"] = sha256_hex(body)
-        for name in codec.PACKED_COLUMNS:  # stored compressed; the hash is over the text
-            if columns[name] is not None:
-                columns[name] = codec.pack(columns[name])
+        if draft.packed is not None:  # compressed when it was prepared
+            columns.update(zip(codec.PACKED_COLUMNS, draft.packed, strict=True))
+        else:
+            for name in codec.PACKED_COLUMNS:  # stored compressed; the hash is over the text
+                if columns[name] is not None:
+                    columns[name] = codec.pack(columns[name])
         return [columns[name] for name in COLUMNS], leaf_hash(body)
 
     def _insert_rows(self, rows: Sequence[Sequence[Any]], leaves: Sequence[bytes]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from decision_engine.audit import report_index
+from decision_engine.audit import codec, report_index
 from decision_engine.audit.canonical import (
     canonical,
     canonical_fast,
@@ -79,6 +79,9 @@ class Draft:
     """A decision's report-index values (:mod:`.report_index`): the child's age …"""
     report_facts: str | None = field(default=None, init=False)
     """… and its report facts."""
+    packed: tuple[bytes | None, ...] | None = field(default=None, init=False)
+    """The ``codec.PACKED_COLUMNS`` as stored (compressed), made by :func:`prepare_decision`
+    so that the transaction holding the chain head does not compress."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,8 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
         output = orjson.loads(fields["output"])
         draft.age = report_index.age_of(output.get("input") or {})
         draft.report_facts = report_index.facts_of_json(output).decode()
+    draft.packed = tuple(None if (text := getattr(draft, name)) is None else codec.pack(text)
+                         for name in codec.PACKED_COLUMNS)
     subject = entry.subject
     if subject is None:
         return PreparedDecision(draft, None)
