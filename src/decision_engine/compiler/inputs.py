@@ -7,7 +7,7 @@ the value and why, so a rule never sees a value its author did not consider.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from decision_engine.errors import InputError
@@ -90,6 +90,14 @@ def _item(policy: m.Policy, field: str, item: Any, spec: dict[str, m.ItemField])
 _ONLY_STR = frozenset([str])
 
 
+def _plain_date(text: str) -> bool:
+    """Whether the full path would keep *text* as it is (``_iso_date`` of it is itself)."""
+    try:
+        return parse_iso_date(text).isoformat() == text
+    except ValueError:
+        return False
+
+
 class FactValidator:
     """validate_facts with each input's domain worked out once per policy version."""
 
@@ -98,42 +106,66 @@ class FactValidator:
         allowed = {name: frozenset(_domain(policy, inp.values, inp.from_table))
                    for name, inp in policy.inputs.items()}
         self.names = frozenset(policy.inputs)
-        self.simple = all(i.type in ("bool", "int", "enum", "set") for i in policy.inputs.values())
+        self.simple = all(i.type in ("bool", "int", "enum", "set", "date")
+                          for i in policy.inputs.values())
         self.plan = [(name, inp.type, inp.default, inp.optional, allowed[name],
                       inp.min if inp.min is not None else -(2**63),
                       inp.max if inp.max is not None else 2**63)
                      for name, inp in policy.inputs.items()]
+        self.check = _plain_check(policy, self.plan) if self.simple else None
 
     def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """Accept plainly valid facts quickly; anything doubtful goes through
         validate_facts, which alone words the errors."""
-        if not (self.simple and isinstance(facts, Mapping) and self.names.issuperset(facts)):
+        if not (self.check is not None and isinstance(facts, Mapping)
+                and self.names.issuperset(facts)):
             return validate_facts(self.policy, facts)
-        out: dict[str, Any] = {}
-        for name, kind, default, optional, allowed, lo, hi in self.plan:
-            value = facts.get(name)
-            if value is None:
-                if default is None:
-                    if optional:
-                        continue
-                    return validate_facts(self.policy, facts)
-                value = default
-            if kind == "bool":
-                ok = value is True or value is False
-            elif kind == "int":
-                ok = type(value) is int and lo <= value <= hi
-            elif kind == "enum":
-                ok = type(value) is str and value in allowed
-            else:  # set
-                # members' types checked before hashing them; all C-level, no generator
-                ok = type(value) is list and (not value or (
-                    _ONLY_STR.issuperset(map(type, value)) and allowed.issuperset(value)
-                    and len(set(value)) == len(value)))
-                value = sorted(value) if ok else value
-            if not ok:
-                return validate_facts(self.policy, facts)
-            out[name] = value
-        return out
+        out = self.check(facts)
+        return validate_facts(self.policy, facts) if out is None else out
+
+
+def _plain_check(policy: m.Policy, plan: list[tuple[Any, ...]],
+                 ) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+    """One straight-line function for *plan* (generated source, like the outcome
+    compiler's): the normalised facts when every value is plainly valid, else None.
+
+    Per input, in declaration order: absent → its default (optional without one: left
+    out; required: None); then its type and domain (a set's members' types before they
+    are hashed, then no duplicates, then sorted). Names and values reach the source only
+    as ``repr`` literals or namespace constants, so no policy text is ever code."""
+    namespace: dict[str, Any] = {"_ONLY_STR": _ONLY_STR, "_plain_date": _plain_date}
+    lines = ["def check(facts):", "    get = facts.get", "    out = {}"]
+    for i, (name, kind, default, optional, allowed, lo, hi) in enumerate(plan):
+        pad = "    "
+        lines.append(f"{pad}v = get({name!r})")
+        if default is not None:
+            namespace[f"D{i}"] = default
+            lines.append(f"{pad}if v is None: v = D{i}")
+        elif optional:
+            lines.append(f"{pad}if v is not None:")
+            pad += "    "
+        else:
+            lines.append(f"{pad}if v is None: return None")
+        namespace[f"A{i}"], namespace[f"L{i}"], namespace[f"H{i}"] = allowed, lo, hi
+        if kind == "bool":
+            lines.append(f"{pad}if v is not True and v is not False: return None")
+        elif kind == "int":
+            lines.append(f"{pad}if type(v) is not int or not L{i} <= v <= H{i}: return None")
+        elif kind == "enum":
+            lines.append(f"{pad}if type(v) is not str or v not in A{i}: return None")
+        elif kind == "date":  # as the full path gives it: the same text
+            lines.append(f"{pad}if type(v) is not str or not _plain_date(v): return None")
+        else:  # set
+            lines.append(f"{pad}if type(v) is not list or (v and not (_ONLY_STR.issuperset("
+                         f"map(type, v)) and A{i}.issuperset(v) and len(set(v)) == len(v))):"
+                         " return None")
+            lines.append(f"{pad}v = sorted(v)")
+        lines.append(f"{pad}out[{name!r}] = v")
+    lines.append("    return out")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<inputs {policy.family}@{policy.version}>", "exec"), namespace)
+    check: Callable[[Mapping[str, Any]], dict[str, Any] | None] = namespace["check"]
+    return check
 
 
 def validate_facts(policy: m.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:

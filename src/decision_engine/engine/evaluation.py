@@ -57,6 +57,8 @@ class Resolution:
     outcomes: Mapping[str, OutcomeStatus]
     rule_warnings: tuple[str, ...]
     """The warnings of the effective rules whose content is unverified."""
+    warn_templates: tuple[str, ...]
+    """The ``warn`` templates of the effective rules (filled per decision)."""
 
 
 _RESOLUTIONS = 4096
@@ -80,7 +82,8 @@ def resolution(cp: CompiledPolicy, explain: Explainer, fired: tuple[int, ...]) -
             outputs=outputs, variant=variant, flags=tuple(flags),
             summary=explain.summary(indicated, outcome, blocked_by, variant),
             outcomes={o: explain.status(b) for o, b in blocked_by.items()},
-            rule_warnings=tuple(w for r in effective if (w := explain.rule_warning[r.index])))
+            rule_warnings=tuple(w for r in effective if (w := explain.rule_warning[r.index])),
+            warn_templates=tuple(r.rule.warn for r in effective if r.rule.warn))
         if len(memo) >= _RESOLUTIONS:
             memo.clear()
         memo[fired] = held
@@ -107,9 +110,11 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
                 lookups.append((table, chosen))
     consulted, consulted_warnings = (_consult(cp, inputs, ctx, on, consult)
                                      if cp.policy.consults else ([], []))
-    given = dict(ctx.facts) if fmt >= 2 else None  # inputs and consulted facts
+    # the inputs and consulted facts (none consulted: the inputs, which nothing changes)
+    given = None if fmt < 2 else dict(ctx.facts) if consulted else inputs
+    derived: dict[str, Any] = {}
     for name, derive in cp.derived:
-        ctx.facts[name] = derive(ctx)
+        derived[name] = ctx.facts[name] = derive(ctx)
     res = resolution(cp, explain, tuple(matcher.match(ctx.facts)))
     outcome, effective = res.outcome, res.effective
     outputs = dict(res.outputs)
@@ -126,7 +131,8 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
     warnings = consulted_warnings + warnings
     warnings.extend(res.rule_warnings)
-    warnings.extend(r.rule.warn.format_map(values) for r in effective if r.rule.warn)
+    for template in res.warn_templates:
+        warnings.append(template.format_map(values))
     warnings.extend(ctx.notes)
 
     found = [] if given is None else counterfactuals(cp).find(given, on, outcome, consult)
@@ -138,7 +144,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         decision_date=on,
         policy=explain.policy_ref,
         input=inputs,
-        derived={name: ctx.facts[name] for name, _ in cp.derived},
+        derived=derived,
         indicated=res.indicated,
         outcome=outcome,
         summary=res.summary,
@@ -147,7 +153,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         outputs=outputs,
         flags=list(res.flags),
         reasons=reasons,
-        provenance=consulted + provenance,
+        provenance=consulted + provenance if consulted else provenance,
         warnings=warnings,
         counterfactuals=found,
     )

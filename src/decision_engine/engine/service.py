@@ -125,6 +125,9 @@ class Engine:
         self.registry = registry
         self._compiled: dict[tuple[str, str, str], CompiledPolicy] = {}
         self._matchers: dict[tuple[str, str, str, str], Matcher] = {}
+        self._ready: dict[tuple[PolicyVersion, str], tuple[CompiledPolicy, Matcher]] = {}
+        """Per registered version object and engine: its compiled policy and matcher, so
+        an evaluation finds both with one lookup (the object, not its names, is the key)."""
         self._lock = threading.Lock()
 
     def compiled(self, pv: PolicyVersion) -> CompiledPolicy:
@@ -162,7 +165,10 @@ class Engine:
         provenance), so a later revision of a consulted family never changes it."""
         check_format(fmt)
         pv = self.registry.select(family, on, version)
-        cp = self.compiled(pv)
+        ready = self._ready.get((pv, engine))
+        if ready is None:
+            ready = self._ready[(pv, engine)] = (self.compiled(pv), self.matcher(pv, engine))
+        cp, matcher = ready
         signed = fmt >= 3 if signed is None else signed
         consult = None
         if cp.policy.consults:
@@ -173,8 +179,7 @@ class Engine:
                                      engine=engine, fmt=1, signed=signed, pins=pins)
 
         signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
-        return evaluate_compiled(cp, facts, on, self.matcher(pv, engine), consult, fmt,
-                                 signoffs or None)
+        return evaluate_compiled(cp, facts, on, matcher, consult, fmt, signoffs or None)
 
     def decide(self, family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,
                version: str | None = None, *, engine: EngineKind = "durable",
