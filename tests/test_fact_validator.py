@@ -24,6 +24,8 @@ from tests.strategies import facts_for
 REGISTRY = Registry.load()
 VERSIONS = [pv for family in REGISTRY.families() for pv in REGISTRY.versions(family)]
 PLAIN = [pv for pv in VERSIONS if FactValidator(pv.policy).check is not None]
+per_plain_version = pytest.mark.parametrize("pv", PLAIN,
+                                            ids=lambda pv: f"{pv.family}@{pv.version}")
 
 
 ODD: list[Any] = [None, "", "x", 0, 1, -1, 1.0, 15.0, True, False, [], ["x"], {}, [[1]],
@@ -57,7 +59,7 @@ def _base(policy: m.Policy) -> dict[str, Any]:
             else first[inp.type] for name, inp in policy.inputs.items()}
 
 
-@pytest.mark.parametrize("pv", PLAIN, ids=lambda pv: f"{pv.family}@{pv.version}")
+@per_plain_version
 def test_every_edge_of_every_input_is_judged_as_the_full_validator_judges_it(pv: Any) -> None:
     """Exhaustive over one changed input at a time: each edge value, and the input left
     out, on facts that are otherwise valid."""
@@ -72,8 +74,8 @@ def test_every_edge_of_every_input_is_judged_as_the_full_validator_judges_it(pv:
                 del facts[name]
             else:
                 facts[name] = value
-            full = _outcome(lambda f: validate_facts(pv.policy, f), pv.policy, facts)
-            assert _outcome(validator, pv.policy, facts) == full, (name, value)
+            full = _outcome(lambda f: validate_facts(pv.policy, f), facts)
+            assert _outcome(validator, facts) == full, (name, value)
             tried += 1
     assert tried >= 10 * len(pv.policy.inputs)
 
@@ -119,7 +121,7 @@ def near_facts(draw: st.DrawFn, policy: m.Policy) -> dict[str, Any]:
     return facts
 
 
-def _outcome(validate: Any, policy: m.Policy, facts: dict[str, Any]) -> Any:
+def _outcome(validate: Any, facts: dict[str, Any]) -> Any:
     try:
         return list(validate(facts).items())
     except InputError as exc:
@@ -134,21 +136,21 @@ def test_the_plain_check_covers_the_usual_policies() -> None:
         assert (FactValidator(pv.policy).check is None) == bool(lists), pv.version
 
 
-@pytest.mark.parametrize("pv", PLAIN, ids=lambda pv: f"{pv.family}@{pv.version}")
+@per_plain_version
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_the_plain_check_agrees_with_the_full_validator(pv: Any, data: st.DataObject) -> None:
     facts = data.draw(near_facts(pv.policy))
     validator = FactValidator(pv.policy)
-    full = _outcome(lambda f: validate_facts(pv.policy, f), pv.policy, facts)
-    assert _outcome(validator, pv.policy, facts) == full
+    full = _outcome(lambda f: validate_facts(pv.policy, f), facts)
+    assert _outcome(validator, facts) == full
     assert validator.check is not None
     quick = validator.check(facts) if validator.names.issuperset(facts) else None
     if quick is not None:  # what it accepts, it normalises exactly as the full path
         assert list(quick.items()) == full
 
 
-@pytest.mark.parametrize("pv", PLAIN, ids=lambda pv: f"{pv.family}@{pv.version}")
+@per_plain_version
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_plainly_valid_facts_take_the_plain_check(pv: Any, data: st.DataObject) -> None:
