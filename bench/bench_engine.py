@@ -3,7 +3,9 @@
 Compares, on the same 2,000 synthetic cases:
   * durable   - the full decision through durable-rules (validation, derived facts, rule
                 matching, resolution, reasons, provenance, warnings, counterfactuals),
-                and the same in decision format 1 (no counterfactuals; target ≤ +25%);
+                and the same in decision format 1 (no counterfactuals; target ≤ +25%),
+                and the same cases under the current revision (npcc-2023-r4: date inputs,
+                more rules; what the API decides under);
   * fast      - the same with the compiled-Python matcher (bulk replay path);
   * match     - durable-rules rule matching alone (assert + actions + delete_state);
   * hand      - a hand-written Python function making the same outcome decision (no
@@ -29,6 +31,7 @@ from decision_engine.engine.counterfactuals import counterfactuals
 from decision_engine.policy.registry import Registry
 
 DAY = dt.date(2024, 6, 1)
+CURRENT = "npcc-2023-r4"
 
 
 def cases(registry: Registry, n: int) -> list[dict[str, Any]]:
@@ -114,6 +117,8 @@ def main() -> None:
                                            fmt=1)
     fast = lambda c: engine.evaluate("gravity-matrix", c, DAY, "npcc-2023",  # noqa: E731
                                      engine="fast")
+    # the revision the API decides under today (date inputs, more rules), same cases
+    current = lambda c: engine.evaluate("gravity-matrix", c, DAY, CURRENT)  # noqa: E731
     matcher = engine.matcher(pv, "durable")
     prepared = [durable(c) for c in data]
     facts = [{**d.input, **d.derived} for d in prepared]
@@ -127,6 +132,7 @@ def main() -> None:
     durable_t, durable_out = timed(durable, data, args.n)
     durable_f1_t, _ = timed(durable_f1, data, args.n)
     durable_cold_t, _ = timed(durable_cold, data, args.n)
+    current_t, _ = timed(current, data, args.n)
     fast_t, fast_out = timed(fast, data, args.n)
     match_t, _ = timed(match, facts, args.n)
     outcome_t, outcome_out = timed(outcome, validated, args.n)
@@ -141,6 +147,7 @@ def main() -> None:
     with_cf = report("durable-rules, full decision", durable_t, floor)
     without_cf = report("  same, format 1 (no counterfactuals)", durable_f1_t, floor)
     cold = report("  same, counterfactual memo empty", durable_cold_t, floor)
+    report(f"  same cases under {CURRENT}", current_t, floor)
     report("fast evaluator, full decision", fast_t, floor)
     report("durable-rules rule matching only", match_t, floor)
     report("outcome compiler (outcome only)", outcome_t, floor)
