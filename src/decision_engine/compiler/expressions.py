@@ -214,12 +214,9 @@ class ExpressionCompiler:
         rows = self.policy.tables[table].rows
         column = lk.column
         key = self.compile(lk.key)
-        # a fact as the key (the usual case) is read here, not through a call
-        fact = lk.key.fact if isinstance(lk.key, m.FactRef) and (
-            lk.key.fact != "decision_date") else None
 
         def lookup(ctx: Context) -> Any:
-            k = str(ctx.facts.get(fact) if fact is not None else key(ctx))
+            k = str(key(ctx))
             row = rows.get(k)
             if row is None:
                 raise LookupError(f"table {table!r} has no row {k!r}")

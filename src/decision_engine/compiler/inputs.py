@@ -103,16 +103,8 @@ class FactValidator:
 
     def __init__(self, policy: m.Policy) -> None:
         self.policy = policy
-        allowed = {name: frozenset(_domain(policy, inp.values, inp.from_table))
-                   for name, inp in policy.inputs.items()}
         self.names = frozenset(policy.inputs)
-        self.simple = all(i.type in ("bool", "int", "enum", "set", "date")
-                          for i in policy.inputs.values())
-        self.plan = [(name, inp.type, inp.default, inp.optional, allowed[name],
-                      inp.min if inp.min is not None else -(2**63),
-                      inp.max if inp.max is not None else 2**63)
-                     for name, inp in policy.inputs.items()]
-        self.check = _plain_check(policy, self.plan) if self.simple else None
+        self.check = _plain_check(policy)
 
     def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """Accept plainly valid facts quickly; anything doubtful goes through
@@ -124,29 +116,33 @@ class FactValidator:
         return validate_facts(self.policy, facts) if out is None else out
 
 
-def _plain_check(policy: m.Policy, plan: list[tuple[Any, ...]],
-                 ) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
-    """One straight-line function for *plan* (generated source, like the outcome
-    compiler's): the normalised facts when every value is plainly valid, else None.
+def _plain_check(policy: m.Policy) -> Callable[[Mapping[str, Any]], dict[str, Any] | None] | None:
+    """One straight-line function for *policy*'s inputs (generated source, like the outcome
+    compiler's): the normalised facts when every value is plainly valid, else None. None
+    instead of a function when an input is a list of items (only the full path takes those).
 
     Per input, in declaration order: absent → its default (optional without one: left
     out; required: None); then its type and domain (a set's members' types before they
     are hashed, then no duplicates, then sorted). Names and values reach the source only
     as ``repr`` literals or namespace constants, so no policy text is ever code."""
+    if any(inp.type == "list" for inp in policy.inputs.values()):
+        return None
     namespace: dict[str, Any] = {"_ONLY_STR": _ONLY_STR, "_plain_date": _plain_date}
     lines = ["def check(facts):", "    get = facts.get", "    out = {}"]
-    for i, (name, kind, default, optional, allowed, lo, hi) in enumerate(plan):
-        pad = "    "
+    for i, (name, inp) in enumerate(policy.inputs.items()):
+        kind, pad = inp.type, "    "
         lines.append(f"{pad}v = get({name!r})")
-        if default is not None:
-            namespace[f"D{i}"] = default
+        if inp.default is not None:
+            namespace[f"D{i}"] = inp.default
             lines.append(f"{pad}if v is None: v = D{i}")
-        elif optional:
+        elif inp.optional:
             lines.append(f"{pad}if v is not None:")
             pad += "    "
         else:
             lines.append(f"{pad}if v is None: return None")
-        namespace[f"A{i}"], namespace[f"L{i}"], namespace[f"H{i}"] = allowed, lo, hi
+        namespace[f"A{i}"] = frozenset(_domain(policy, inp.values, inp.from_table))
+        namespace[f"L{i}"] = inp.min if inp.min is not None else -(2**63)
+        namespace[f"H{i}"] = inp.max if inp.max is not None else 2**63
         if kind == "bool":
             lines.append(f"{pad}if v is not True and v is not False: return None")
         elif kind == "int":

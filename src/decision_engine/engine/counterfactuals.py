@@ -192,8 +192,7 @@ class Counterfactuals:
         self.outcome_of: Callable[[Mapping[str, Any], str, dt.date], str] = (
             outcome_program_for(cp)._outcome)
         self.dated = "decision_date" in need
-        self._keyed = tuple((p.name, p.kind, p.classes, p.rows,
-                             _columns(p.columns))
+        self._keyed = tuple((p.name, p.kind, p.classes, p.rows, _columns(p.columns))
                             for p in self.plans)
         """Per plan, what :meth:`key` reads (attribute reads cost it as much as the work)."""
         self._names = tuple(p.name for p in self.plans)

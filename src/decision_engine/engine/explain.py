@@ -122,9 +122,12 @@ class Explainer:
                                        section=section)
         return self._sources[key]
 
-    def row(self, table: str, key: str) -> tuple[Provenance, str | None]:
-        held = self._rows.get((table, key))
+    def row(self, lookup: tuple[str, str]) -> tuple[Provenance, str | None]:
+        """A looked-up row (``(table, key)``, as ``Context.lookups`` holds it) as provenance,
+        with its warning when unverified; made once per row."""
+        held = self._rows.get(lookup)
         if held is None:
+            table, key = lookup
             row = self.cp.policy.tables[table].rows[key]
             src = self.source(row["source"])
             verified = bool(row["verified"])
@@ -134,7 +137,7 @@ class Explainer:
                 "this decision")
             held = (build(Provenance, kind="row", name=f"{table}/{key}", verified=verified,
                           source=src), warning)
-            self._rows[(table, key)] = held
+            self._rows[lookup] = held
         return held
 
     def reason(self, r: CompiledRule, facts: Mapping[str, Any], values: TemplateValues) -> Reason:
@@ -198,9 +201,8 @@ class Explainer:
         local sign-off (``target`` → words, format 3 on) covers."""
         out: list[Provenance] = []
         warnings: list[str] = []
-        rows = self._rows
         for lookup in lookups:
-            prov, warning = rows.get(lookup) or self.row(*lookup)
+            prov, warning = self.row(lookup)
             if warning:
                 if signoffs and (target := f"{lookup[0]}/{lookup[1]}") in signoffs:
                     prov, warning = _signed(prov, signoffs[target]), None
