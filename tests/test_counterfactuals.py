@@ -16,7 +16,8 @@ from decision_engine.engine import Decision
 from decision_engine.engine.counterfactuals import plans
 from decision_engine.engine.decision import DECISION_FORMAT
 from decision_engine.errors import InputError
-from tests.test_outcome_compiler import ENGINE, REGISTRY, VERSIONS, cases
+from tests.strategies import cases_for
+from tests.test_outcome_compiler import ENGINE, REGISTRY, VERSIONS
 
 
 def _outcome(family: str, version: str, facts: dict[str, Any], on: dt.date) -> str:
@@ -41,7 +42,7 @@ def _changes(d: Decision) -> dict[tuple[str, str, str], str]:
 def test_counterfactuals_are_exactly_the_single_changes_that_change_the_outcome(
         family: str, version: str, data: st.DataObject) -> None:
     pv = REGISTRY.get(family, version)
-    facts, on = data.draw(cases(pv))
+    facts, on = data.draw(cases_for(pv))
     try:
         d = ENGINE.evaluate(family, facts, on, version)
     except InputError:

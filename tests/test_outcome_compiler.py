@@ -13,40 +13,12 @@ from hypothesis import strategies as st
 from decision_engine.compiler.outcome import OutcomeResult, exposed, outcome_program_for
 from decision_engine.engine import Decision, Engine
 from decision_engine.errors import InputError
-from decision_engine.policy import model as m
 from decision_engine.policy.registry import PolicyVersion, Registry
-from tests.strategies import facts_for
+from tests.strategies import cases_for
 
 REGISTRY = Registry.load()
 ENGINE = Engine(REGISTRY)
 VERSIONS = [(f, pv.version) for f in REGISTRY.families() for pv in REGISTRY.versions(f)]
-
-
-def _item(policy: m.Policy, spec: dict[str, m.ItemField]) -> st.SearchStrategy[dict[str, Any]]:
-    fields: dict[str, st.SearchStrategy[Any]] = {}
-    for name, f in spec.items():
-        if f.type == "bool":
-            fields[name] = st.booleans()
-        elif f.type == "int":
-            fields[name] = st.integers(f.min if f.min is not None else -5,
-                                       f.max if f.max is not None else 50)
-        elif f.type == "enum":
-            fields[name] = st.sampled_from(list(policy.tables[f.from_table].rows)
-                                           if f.from_table else list(f.values or []))
-        else:
-            fields[name] = st.dates(dt.date(2005, 1, 1), dt.date(2030, 12, 31)).map(
-                dt.date.isoformat)
-    return st.fixed_dictionaries(fields)
-
-
-def cases(pv: PolicyVersion) -> st.SearchStrategy[tuple[dict[str, Any], dt.date]]:
-    policy = pv.policy
-    lists = {name: st.lists(_item(policy, inp.items or {}), max_size=inp.max_items or 6)
-             for name, inp in policy.inputs.items() if inp.type == "list"}
-    end = pv.entry.effective_to or dt.date(2030, 12, 31)
-    day = st.dates(pv.entry.effective_from, end - dt.timedelta(days=1))
-    return st.tuples(st.tuples(facts_for(policy), st.fixed_dictionaries(lists)).map(
-        lambda t: {**t[0], **t[1]}), day)
 
 
 def consulted_facts(pv: PolicyVersion, inputs: dict[str, Any], on: dt.date,
@@ -76,7 +48,7 @@ def _agree(result: OutcomeResult, d: Decision) -> None:
 def test_outcome_compiler_agrees_with_durable_rules(family: str, version: str,
                                                     data: st.DataObject) -> None:
     pv = REGISTRY.get(family, version)
-    facts, on = data.draw(cases(pv))
+    facts, on = data.draw(cases_for(pv))
     try:
         d = ENGINE.evaluate(family, facts, on, version)
     except InputError:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -40,8 +40,10 @@ from decision_engine.compiler.expressions import (
     as_date,
     months_before,
 )
-from decision_engine.compiler.program import CompiledPolicy
 from decision_engine.policy import model as m
+
+if TYPE_CHECKING:  # program imports the derived-fact program, which imports this
+    from decision_engine.compiler.program import CompiledPolicy
 
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
@@ -92,7 +94,7 @@ def outcome_program_for(cp: CompiledPolicy) -> OutcomeProgram:
 
 
 def outcome_program(policy: m.Policy) -> OutcomeProgram:
-    gen = _Generator(policy)
+    gen = SourceGenerator(policy)
     source = "\n\n".join((gen.function("_outcome", full=False),
                              gen.function("_evaluate", full=True),
                              gen.function("_outcome_with", full=False, override=True)))
@@ -111,7 +113,10 @@ def _working_days(start: Any, days: int, calendar: Calendar) -> str | None:
     return None if due is None else due.isoformat()
 
 
-class _Generator:
+class SourceGenerator:
+    """Python source for a policy's expressions and conditions, with the semantics of
+    ``conditions.python_predicate`` (the derived-fact program reuses the conditions)."""
+
     def __init__(self, policy: m.Policy) -> None:
         self.policy = policy
         self.consts: dict[str, Any] = {}

@@ -20,6 +20,7 @@ from decision_engine.compiler.conditions import (
     params_read,
     python_predicate,
 )
+from decision_engine.compiler.derive import Derive, derive_program
 from decision_engine.compiler.expressions import Evaluator, ExpressionCompiler
 from decision_engine.compiler.inputs import FactValidator
 from decision_engine.policy import model as m
@@ -45,6 +46,9 @@ class CompiledPolicy:
     file: str
     rules: tuple[CompiledRule, ...]
     derived: tuple[tuple[str, Evaluator], ...]
+    """Each derived fact's closure: the definition ``derive`` is checked against."""
+    derive: Derive
+    """All derived facts in one generated function (``compiler.derive``)."""
     outputs: tuple[tuple[str, Evaluator], ...]
     set_members: tuple[tuple[str, tuple[str, ...]], ...]
     message_facts: tuple[str, ...]
@@ -125,6 +129,7 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         file=file,
         rules=rules,
         derived=tuple((n, exprs.compile(d.expr)) for n, d in policy.derived.items()),
+        derive=derive_program(policy)[0],
         outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
         set_members=tuple(set_members),
         message_facts=tuple(message_facts),

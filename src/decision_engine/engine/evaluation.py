@@ -112,9 +112,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
                                      if cp.policy.consults else ([], []))
     # the inputs and consulted facts (none consulted: the inputs, which nothing changes)
     given = None if fmt < 2 else dict(ctx.facts) if consulted else inputs
-    derived: dict[str, Any] = {}
-    for name, derive in cp.derived:
-        derived[name] = ctx.facts[name] = derive(ctx)
+    derived = cp.derive(ctx)  # written to ctx.facts too
     res = resolution(cp, explain, tuple(matcher.match(ctx.facts)))
     outcome, effective = res.outcome, res.effective
     outputs = dict(res.outputs)
