@@ -88,3 +88,38 @@ def test_a_session_whose_evaluation_failed_is_deleted_not_reused(
     monkeypatch.setattr(matchers.dre, "complete_and_start_action", real)
     assert engine.evaluate("gravity-matrix", facts, DAY).canonical_json() == expected
     assert matcher._idle == ["2"]
+
+
+@pytest.mark.parametrize(("family", "version", "own_rule"), [
+    ("gravity-matrix", "npcc-2023", True),  # has a `when: always` rule
+    ("contact-frequency", "national-standards-2019-r2", False),  # has none
+])
+def test_a_case_durable_rules_did_not_evaluate_is_refused(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch, family: str, version: str,
+        own_rule: bool) -> None:
+    """A rule that matches every case must fire: the policy's own `always` rule when it
+    has one (no sentinel is added, one action fewer per case), else the sentinel. When
+    it does not fire, durable-rules did not evaluate the case: the matcher refuses."""
+    engine = _engine(registry)
+    pv = registry.get(family, version)
+    cp = engine.compiled(pv)
+    ruleset = cp.durable_ruleset()
+    assert (cp.sentinel is not None) is own_rule
+    assert (matchers.SENTINEL in ruleset) is not own_rule
+    every = f"r{cp.sentinel}" if own_rule else matchers.SENTINEL
+    assert ruleset[every] == {"all": [{"m": {"$ex": {"__case__": 1}}}]}
+    matcher = engine.matcher(pv, "durable")
+    real_start = matchers.dre.start_action_for_state
+    real_next = matchers.dre.complete_and_start_action
+
+    def skip(action: Any, *args: Any) -> Any:  # drop the every-case rule's action
+        while action and action[1] is not None and action[1].startswith(f'{{"{every}"'):
+            action = (action[0], real_next(*args))
+        return action
+
+    monkeypatch.setattr(matchers.dre, "start_action_for_state",
+                        lambda *a: skip(real_start(*a), *a))
+    monkeypatch.setattr(matchers.dre, "complete_and_start_action",
+                        lambda *a: skip((None, real_next(*a)), *a)[1])
+    with pytest.raises(RuntimeError, match="did not run the sentinel rule"):
+        matcher.match({"__no_such_fact__": 1})

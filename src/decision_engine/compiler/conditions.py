@@ -30,10 +30,6 @@ _NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 
 
-def durable_field(fact: str, member: str | None = None) -> str:
-    return f"f_{fact}" if member is None else f"f_{fact}__{member}"
-
-
 def resolve(value: Any, params: Mapping[str, m.Parameter]) -> Any:
     """Parameters are constants of a policy version: substitute them at compile time."""
     if isinstance(value, m.ParamRef):
@@ -86,13 +82,28 @@ def params_read(cond: Any) -> list[str]:
 
 
 class DurableCompiler:
+    """Conditions as durable-rules conditions over message fields.
+
+    A field is named ``f0``, ``f1``, … in the order conditions first read it (``fields``
+    maps each fact, or set member, to its name): durable-rules parses every case's
+    message and copies it into every action it starts, so short names are cheaper than
+    the facts' own, and only what some condition reads is ever sent."""
+
     def __init__(self, policy: m.Policy) -> None:
         self.params = policy.parameters
         self.optional = {n for n, i in policy.inputs.items() if i.optional}
+        self.fields: dict[tuple[str, str | None], str] = {}
+
+    def field(self, fact: str, member: str | None = None) -> str:
+        """The message field for *fact* (or for one *member* of a set fact)."""
+        name = self.fields.get((fact, member))
+        if name is None:
+            name = self.fields[(fact, member)] = f"f{len(self.fields)}"
+        return name
 
     def compile(self, cond: Any, negate: bool = False) -> dict[str, Any]:
         if isinstance(cond, m.Always):
-            return _TRUE if not negate else _FALSE
+            return EVERY_CASE if not negate else _FALSE
         if isinstance(cond, m.Not):
             return self.compile(cond.not_, not negate)
         if isinstance(cond, m.AllOf | m.AnyOf):
@@ -108,12 +119,12 @@ class DurableCompiler:
     def compare(self, cond: m.Compare, negate: bool) -> dict[str, Any]:
         op, raw = cond.operator()
         value = resolve(raw, self.params)
-        field = durable_field(cond.fact)
+        field = self.field(cond.fact)
         if op == "given":
             present = bool(value) != negate
             return {"$ex": {field: 1}} if present else _absent(field)
         if op == "has":  # only members present are sent, as true
-            field = durable_field(cond.fact, str(value))
+            field = self.field(cond.fact, str(value))
             return _absent(field) if negate else {field: True}
         if negate:
             op = _NEGATE[op]
@@ -137,7 +148,8 @@ def _absent(field: str) -> dict[str, Any]:
     return {"$and": [{"__case__": 1}, {"$nex": {field: 1}}]}
 
 
-_TRUE: dict[str, Any] = {"$ex": {"__case__": 1}}
+EVERY_CASE: dict[str, Any] = {"$ex": {"__case__": 1}}
+"""The condition every case meets (each durable-rules message carries ``__case__``)."""
 _FALSE: dict[str, Any] = _absent("__case__")
 
 

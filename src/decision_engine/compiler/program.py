@@ -8,14 +8,14 @@ the two can only differ in which rules matched, and the tests check they never d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from decision_engine.compiler.conditions import (
+    EVERY_CASE,
     DurableCompiler,
     Predicate,
-    durable_field,
     facts_read,
     params_read,
     python_predicate,
@@ -53,14 +53,14 @@ class CompiledPolicy:
     set_members: tuple[tuple[str, tuple[str, ...]], ...]
     message_facts: tuple[str, ...]
     validate: FactValidator
+    message: Callable[[Mapping[str, Any]], dict[str, Any]]
+    """A case as the durable-rules message: the facts rules read, as scalar fields; a set
+    contributes one ``true`` field per member present (absent members are tested with
+    ``$nex``). Generated once (:func:`message_program`)."""
     parameter_values: dict[str, Any]
     table_inputs: tuple[tuple[str, str], ...]
     memo: dict[str, object] = field(default_factory=dict, compare=False)
     """Per-version caches owned by later stages (e.g. the engine's explainer)."""
-    message_fields: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-    """``message_facts`` with each one's durable-rules field name, worked out once."""
-    member_fields: tuple[tuple[str, dict[str, str]], ...] = field(default=(), compare=False)
-    """``set_members`` with each member's durable-rules field name, worked out once."""
 
     @property
     def family(self) -> str:
@@ -70,31 +70,49 @@ class CompiledPolicy:
     def version(self) -> str:
         return self.policy.version
 
+    @property
+    def sentinel(self) -> int | None:
+        """The index of a rule that matches every case (``when: always``), if one exists:
+        it serves as the sentinel, and no rule is added for that."""
+        return next((r.index for r in self.rules if r.durable == EVERY_CASE), None)
+
     def durable_ruleset(self) -> dict[str, Any]:
         """The ruleset definition handed to durable-rules.
 
-        The sentinel rule matches every case. It keeps durable-rules off its "message
-        not handled" path, which was measured to corrupt the heap after delete_state.
+        A rule that matches every case always fires: it keeps durable-rules off its
+        "message not handled" path, which was measured to corrupt the heap after
+        delete_state, and its firing shows durable-rules evaluated the case. The policy's
+        own ``always`` rule when it has one (one action fewer per case), else the
+        sentinel rule.
         """
         rules: dict[str, Any] = {
             f"r{r.index}": {"all": [{"m": r.durable}]} for r in self.rules
         }
-        rules[SENTINEL] = {"all": [{"m": {"$ex": {"__case__": 1}}}]}
+        if self.sentinel is None:
+            rules[SENTINEL] = {"all": [{"m": EVERY_CASE}]}
         return rules
 
-    def durable_message(self, facts: Mapping[str, Any]) -> dict[str, Any]:
-        """The facts rules read, as scalar fields; a set contributes one ``true`` field per
-        member present (absent members are tested with ``$nex``)."""
-        msg: dict[str, Any] = {"__case__": 1}
-        get = facts.get
-        for name, key in self.message_fields:
-            value = get(name)
-            if isinstance(value, _SCALAR):  # list-valued derived facts stay out
-                msg[key] = value
-        for name, fields in self.member_fields:
-            for member in get(name) or ():
-                msg[fields.get(member) or durable_field(name, member)] = True
-        return msg
+
+
+def message_program(message_fields: tuple[tuple[str, str], ...],
+                    member_fields: tuple[tuple[str, dict[str, str]], ...],
+                    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The durable-rules message of a case, straight-line: each scalar fact rules read
+    (a list-valued derived fact stays out), then one ``true`` field per set member
+    present that a rule reads. Names reach the source only as ``repr`` literals."""
+    lines = ["def message(facts):", "    get = facts.get", "    msg = {'__case__': 1}"]
+    for name, key in message_fields:
+        lines.append(f"    v = get({name!r})")
+        lines.append(f"    if isinstance(v, _SCALAR): msg[{key!r}] = v")
+    namespace: dict[str, Any] = {"_SCALAR": _SCALAR}
+    for i, (name, fields) in enumerate(member_fields):
+        namespace[f"M{i}"] = fields
+        lines.append(f"    for member in get({name!r}) or ():")
+        lines.append(f"        if (key := M{i}.get(member)) is not None: msg[key] = True")
+    lines.append("    return msg")
+    exec(compile("\n".join(lines) + "\n", "<durable message>", "exec"), namespace)
+    message: Callable[[Mapping[str, Any]], dict[str, Any]] = namespace["message"]
+    return message
 
 
 def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
@@ -123,6 +141,10 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         scalars.extend(consult.expose)
     scalars.extend(policy.derived)
     message_facts = [name for name in scalars if name in read]
+    message_fields = tuple((n, durable.field(n)) for n in message_facts)
+    member_fields = tuple((n, {v: key for (fact, v), key in durable.fields.items()
+                               if fact == n and v is not None})
+                          for n, _ in set_members)
     return CompiledPolicy(
         policy=policy,
         sha256=sha256,
@@ -133,9 +155,7 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
         set_members=tuple(set_members),
         message_facts=tuple(message_facts),
-        message_fields=tuple((n, durable_field(n)) for n in message_facts),
-        member_fields=tuple((n, {v: durable_field(n, v) for v in members})
-                            for n, members in set_members),
+        message=message_program(message_fields, member_fields),
         validate=FactValidator(policy),
         parameter_values={k: p.value for k, p in policy.parameters.items()},
         table_inputs=tuple((n, i.from_table) for n, i in policy.inputs.items()

@@ -21,7 +21,9 @@ contained here:
 * A rule whose condition is an ``$or`` fires once per branch that matches; the matcher
   reports each rule once.
 * A fact that matches no rule takes a path that was seen to corrupt the heap; every
-  ruleset has a sentinel rule that matches all cases (see ``program.SENTINEL``).
+  ruleset has a rule that matches all cases: the policy's own ``always`` rule, else a
+  sentinel rule (see ``CompiledPolicy.sentinel``). Its firing also shows durable-rules
+  evaluated the case.
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ class DurableMatcher:
     """One durable-rules ruleset per compiled policy version; calls under :data:`ENGINE_LOCK`."""
 
     def __init__(self, compiled: CompiledPolicy) -> None:
-        self._compiled = compiled
+        self._message = compiled.message
+        self._always = compiled.sentinel
         name = f"{compiled.family}@{compiled.version}#{compiled.sha256[:12]}#{next(_NAMES)}"
         definition = json.dumps(compiled.durable_ruleset(), ensure_ascii=False)
         with ENGINE_LOCK:
@@ -122,7 +125,7 @@ class DurableMatcher:
         self._idle: list[str] = []
 
     def match(self, facts: Mapping[str, Any]) -> list[int]:
-        message = self._compiled.durable_message(facts)
+        message = self._message(facts)
         fired: list[int] = []
         sentinel_seen = False
         with ENGINE_LOCK:
@@ -141,6 +144,8 @@ class DurableMatcher:
                     else:
                         fired.append(int(name[1:]))
                     action = dre.complete_and_start_action(self._handle, state)
+                if self._always is not None:  # the policy's `always` rule is the sentinel
+                    sentinel_seen = self._always in fired
                 if sentinel_seen:
                     dre.retract_fact(self._handle, text)  # the session is empty again
                     kept = True
