@@ -23,7 +23,6 @@ Every candidate is evaluated with the outcome compiler; one changes nothing else
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,16 +146,6 @@ def _classes(policy: m.Policy, name: str, domain: tuple[Any, ...],
     return {v: tuple(c({name: v}) for c in checks) for v in domain}
 
 
-def _columns(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """A row's values in *columns*, as a tuple (``itemgetter`` gives one column bare)."""
-    if not columns:
-        return lambda row: ()
-    if len(columns) == 1:
-        only = columns[0]
-        return lambda row: (row[only],)
-    return operator.itemgetter(*columns)
-
-
 _MEMO_SIZE = 4096
 """Distinct reduced cases remembered per version (the gravity matrix has ~4,000)."""
 
@@ -192,33 +181,46 @@ class Counterfactuals:
         self.outcome_of: Callable[[Mapping[str, Any], str, dt.date], str] = (
             outcome_program_for(cp)._outcome)
         self.dated = "decision_date" in need
-        self._keyed = tuple((p.name, p.kind, p.classes, p.rows, _columns(p.columns))
-                            for p in self.plans)
-        """Per plan, what :meth:`key` reads (attribute reads cost it as much as the work)."""
         self._names = tuple(p.name for p in self.plans)
         self.memo: dict[tuple[Any, ...], list[Entry]] = {}
         self.described: dict[tuple[Entry, Any], Counterfactual] = {}
+        self.key = self._key_program()
 
-    def key(self, facts: Mapping[str, Any], on: dt.date, outcome: str) -> tuple[Any, ...]:
-        get = facts.get
-        parts: list[Any] = [outcome, on if self.dated else None]
-        add = parts.append
-        for name, kind, classes, rows, band in self._keyed:
-            current = get(name)
-            if kind == "values":
-                add(classes.get(current, current) if classes else current)
-            elif kind == "band":
-                add(None if current is None or rows is None else band(rows[current]))
-            elif kind == "count":
-                add(len(current or ()))
-            elif kind == "members":
-                add(tuple(current or ()))
+    def _key_program(self) -> Callable[[Mapping[str, Any], dt.date, str], tuple[Any, ...]]:
+        """The memo key of a case (see the class docstring) as one generated expression
+        per plan: a count-only set by its size, a table key by its band's column values,
+        an enum by its class, any other fact by its value (a list or object by its repr).
+        Names reach the source only as ``repr`` literals; tables and classes as constants."""
+        namespace: dict[str, Any] = {}
+        parts = ["outcome", "on" if self.dated else "None"]
+        for i, p in enumerate(self.plans):
+            v = f"get({p.name!r})"
+            if p.kind == "values" and p.classes:
+                namespace[f"C{i}"] = p.classes
+                parts.append(f"C{i}.get(v{i} := {v}, v{i})")
+            elif p.kind == "band":
+                if p.rows is None:
+                    parts.append("None")
+                    continue
+                namespace[f"R{i}"] = p.rows
+                row = f"R{i}[v{i}]"
+                band = "".join(f"{row}[{c!r}], " for c in p.columns)
+                parts.append(f"(None if (v{i} := {v}) is None else ({band}))" if p.columns
+                             else f"(None if (v{i} := {v}) is None else ({row}, ())[1])")
+            elif p.kind == "count":
+                parts.append(f"len({v} or ())")
+            elif p.kind == "members":
+                parts.append(f"tuple({v} or ())")
             else:
-                add(current)
+                parts.append(v)
         for name in self.others:
-            value = get(name)
-            add(repr(value) if isinstance(value, list | dict) else value)
-        return tuple(parts)
+            parts.append(f"(repr(v) if isinstance(v := get({name!r}), list | dict) else v)")
+        source = ("def key(facts, on, outcome):\n    get = facts.get\n"
+                  f"    return ({', '.join(parts)},)\n")
+        exec(compile(source, f"<counterfactual key {self.policy.family}@"
+                             f"{self.policy.version}>", "exec"), namespace)
+        key: Callable[[Mapping[str, Any], dt.date, str], tuple[Any, ...]] = namespace["key"]
+        return key
 
     def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
              consult: Consult | None = None) -> list[Counterfactual]:
