@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from decision_engine.engine import Engine
 from decision_engine.engine.evaluation import explainer
 from decision_engine.engine.explain import _plain_fields
+from decision_engine.errors import InputError
 from decision_engine.policy.registry import Registry
+from tests.strategies import cases_for
+from tests.test_outcome_compiler import VERSIONS
 
 DAY = dt.date(2024, 6, 1)
 
@@ -34,3 +41,30 @@ def test_reasons_are_shared_only_between_equal_reasons(registry: Registry) -> No
     fresh = Engine(registry).evaluate("gravity-matrix", {**base, "age": 16}, DAY, "npcc-2023")
     assert c.canonical_json() == fresh.canonical_json()
     assert explainer(engine.compiled(pv))._reasons  # the memo was used
+
+
+WARM = Engine(Registry.load())
+COLD = Engine(Registry.load())
+
+
+@pytest.mark.parametrize(("family", "version"), VERSIONS)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_remembered_reasons_and_provenance_are_those_made_afresh(
+        family: str, version: str, data: st.DataObject) -> None:
+    """The warm engine's memos (one reason list per set of rules and values, one
+    provenance per rows, parameters and rules) serve many cases; the cold one forgets its
+    reasons and provenance before every decision."""
+    pv = WARM.registry.get(family, version)
+    facts, on = data.draw(cases_for(pv))
+    try:
+        warm = WARM.evaluate(family, facts, on, version)
+    except InputError:
+        return
+    cold_explainer = explainer(COLD.compiled(COLD.registry.get(family, version)))
+    cold_explainer._reasons.clear()
+    cold_explainer._reason_lists.clear()
+    cold_explainer._provenances.clear()
+    cold = COLD.evaluate(family, facts, on, version)
+    assert warm.reasons == cold.reasons
+    assert warm.canonical_json() == cold.canonical_json()

@@ -24,7 +24,7 @@ from decision_engine.engine.decision import (
     at_path,
     build,
 )
-from decision_engine.engine.explain import Explainer, TemplateValues
+from decision_engine.engine.explain import Explainer, FactsReader, TemplateValues
 from decision_engine.engine.matchers import Matcher
 from decision_engine.errors import PolicyError
 from decision_engine.policy import model as m
@@ -59,6 +59,10 @@ class Resolution:
     """The warnings of the effective rules whose content is unverified."""
     warn_templates: tuple[str, ...]
     """The ``warn`` templates of the effective rules (filled per decision)."""
+    rule_ids: tuple[int, ...]
+    """The indices of the effective rules."""
+    reason_facts: FactsReader | None
+    """Reads what their reasons depend on (``Explainer.names``)."""
 
 
 _RESOLUTIONS = 4096
@@ -83,7 +87,8 @@ def resolution(cp: CompiledPolicy, explain: Explainer, fired: tuple[int, ...]) -
             summary=explain.summary(indicated, outcome, blocked_by, variant),
             outcomes={o: explain.status(b) for o, b in blocked_by.items()},
             rule_warnings=tuple(w for r in effective if (w := explain.rule_warning[r.index])),
-            warn_templates=tuple(r.rule.warn for r in effective if r.rule.warn))
+            warn_templates=tuple(r.rule.warn for r in effective if r.rule.warn),
+            rule_ids=tuple(r.index for r in effective), reason_facts=explain.names(effective))
         if len(memo) >= _RESOLUTIONS:
             memo.clear()
         memo[fired] = held
@@ -125,8 +130,9 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
                             {"outcome": outcome, "decision_date": on})  # text(): ISO
-    reasons = [explain.reason(r, ctx.facts, values) for r in effective]
-    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
+    reasons = explain.reasons(res.rule_ids, res.reason_facts, effective, ctx.facts, values)
+    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs,
+                                              res.rule_ids)
     warnings = consulted_warnings + warnings
     warnings.extend(res.rule_warnings)
     for template in res.warn_templates:

@@ -7,8 +7,9 @@ explanation costs little more than the outcome itself.
 
 from __future__ import annotations
 
+import operator
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -23,6 +24,8 @@ from decision_engine.engine.decision import (
 )
 from decision_engine.policy import model as m
 
+FactsReader = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+
 
 def text(value: Any) -> str:
     """How a fact reads inside a reason."""
@@ -36,8 +39,9 @@ def text(value: Any) -> str:
 class TemplateValues(dict[str, str]):
     """Template values, turned into text only when a reason template asks for them."""
 
-    def __init__(self, *layers: Mapping[str, Any]) -> None:
-        super().__init__()
+    __slots__ = ("layers",)
+
+    def __init__(self, *layers: Mapping[str, Any]) -> None:  # a dict starts empty
         self.layers = layers
 
     def __missing__(self, key: str) -> str:
@@ -91,6 +95,8 @@ class Explainer:
         """Per rule: the names a reason depends on (the facts it reads, then the values
         its template shows), or None when its template is not remembered."""
         self._reasons: dict[tuple[Any, ...], Reason] = {}
+        self._reason_lists: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
+        self._provenances: dict[tuple[Any, ...], tuple[list[Provenance], list[str]]] = {}
 
     def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
                 variant: str | None) -> str:
@@ -168,6 +174,46 @@ class Explainer:
             self._reasons[key] = held
         return held
 
+    def names(self, rules: Sequence[CompiledRule]) -> FactsReader | None:
+        """What the reasons of *rules* depend on together (see :meth:`reasons`), read in
+        one call (a ``KeyError`` when one is no fact); None when one of their templates
+        is not remembered."""
+        each = [self._key_names[r.index] for r in rules]
+        if any(n is None for n in each):
+            return None
+        names = tuple(dict.fromkeys(name for n in each if n is not None for name in n))
+        if len(names) < 2:  # itemgetter gives one value bare
+            return (lambda facts: ()) if not names else (lambda facts: (facts[names[0]],))
+        getter: FactsReader = operator.itemgetter(*names)
+        return getter
+
+    def reasons(self, rules: tuple[int, ...], names: FactsReader | None,
+                effective: Sequence[CompiledRule], facts: Mapping[str, Any],
+                values: TemplateValues) -> list[Reason]:
+        """The reasons of the *effective* rules (indices *rules*; *names* from
+        :meth:`names`), remembered as a list per set of rules and the exact values (by
+        type too) of every fact they read or show: one lookup for the usual decision
+        instead of one per reason. Anything else goes reason by reason."""
+        if names is not None:
+            try:
+                found = names(facts)
+            except KeyError:  # a template value that is no fact: reason by reason
+                return [self.reason(r, facts, values) for r in effective]
+            kinds = tuple(map(type, found))
+            if not (list in kinds or dict in kinds):
+                key = (rules, found, kinds)
+                try:
+                    held = self._reason_lists.get(key)
+                except TypeError:  # a value that cannot be a key
+                    return [self.reason(r, facts, values) for r in effective]
+                if held is None:
+                    held = tuple(self.reason(r, facts, values) for r in effective)
+                    if len(self._reason_lists) >= _REASONS:
+                        self._reason_lists.clear()
+                    self._reason_lists[key] = held
+                return list(held)
+        return [self.reason(r, facts, values) for r in effective]
+
     @staticmethod
     def _careful_key(names: tuple[str, ...], facts: Mapping[str, Any],
                      values: TemplateValues) -> tuple[Any, ...]:
@@ -196,9 +242,27 @@ class Explainer:
 
     def provenance(self, lookups: list[tuple[str, str]], params: list[str],
                    fired: Sequence[CompiledRule], signoffs: Mapping[str, str] | None = None,
+                   rules: tuple[int, ...] | None = None,
                    ) -> tuple[list[Provenance], list[str]]:
         """What the decision rests on, and a warning for each unverified piece that no
-        local sign-off (``target`` → words, format 3 on) covers."""
+        local sign-off (``target`` → words, format 3 on) covers.
+
+        Without sign-offs, and given *rules* (the indices of *fired*), remembered per
+        rows, parameters and rules: it depends on nothing else."""
+        if rules is None or signoffs:
+            return self._provenance(lookups, params, fired, signoffs)
+        key = (tuple(lookups), tuple(params), rules)
+        held = self._provenances.get(key)
+        if held is None:
+            held = self._provenance(lookups, params, fired, None)
+            if len(self._provenances) >= _REASONS:
+                self._provenances.clear()
+            self._provenances[key] = held
+        return list(held[0]), list(held[1])
+
+    def _provenance(self, lookups: list[tuple[str, str]], params: list[str],
+                    fired: Sequence[CompiledRule], signoffs: Mapping[str, str] | None,
+                    ) -> tuple[list[Provenance], list[str]]:
         out: list[Provenance] = []
         warnings: list[str] = []
         for lookup in lookups:

@@ -79,8 +79,10 @@ class SignOffs:
 
     def active(self, family: str, version: str, on: dt.date) -> dict[str, str]:
         """``target`` → the sign-off in words, for the sign-offs in effect on *on*."""
-        return {s.target: s.words() for s in self._by_version.get((family, version), ())
-                if s.effective_from <= on}
+        held = self._by_version.get((family, version))
+        if not held:  # most versions have none: no comprehension to run
+            return {}
+        return {s.target: s.words() for s in held if s.effective_from <= on}
 
     def for_version(self, family: str, version: str) -> dict[str, str]:
         """Every sign-off of a version, with its date, for a reader of the policy."""
