@@ -67,3 +67,20 @@ def test_the_generated_source_is_flat_python_with_no_engine_calls() -> None:
     assert source.startswith("def _outcome(f, _day, _date):")
     assert "durable" not in source and "lambda" not in source
     compile(source, "<check>", "exec")
+
+
+@pytest.mark.parametrize(("family", "version"), VERSIONS)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_the_fast_evaluator_makes_the_same_decision_bytes(family: str, version: str,
+                                                          data: st.DataObject) -> None:
+    """The fast evaluator's generated matching (``compiler.matching``) fires the rules
+    durable-rules fires, so the whole decision is the same bytes."""
+    pv = REGISTRY.get(family, version)
+    facts, on = data.draw(cases_for(pv))
+    try:
+        durable = ENGINE.evaluate(family, facts, on, version)
+    except InputError:
+        return
+    fast = ENGINE.evaluate(family, facts, on, version, engine="fast")
+    assert fast.canonical_json() == durable.canonical_json()

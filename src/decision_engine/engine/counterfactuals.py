@@ -36,7 +36,7 @@ from decision_engine.compiler.outcome import (
     outcome_reads,
 )
 from decision_engine.compiler.program import CompiledPolicy
-from decision_engine.engine.decision import Counterfactual, Decision, at_path, build
+from decision_engine.engine.decision import Counterfactual, Decision, build
 from decision_engine.errors import DecisionEngineError
 from decision_engine.policy import model as m
 
@@ -280,11 +280,11 @@ class Counterfactuals:
             spec = self.policy.consults[cname]
             try:
                 other = consult(spec.family, {k: changed[k] for k in spec.pass_facts
-                                              if k in changed}, on).as_json()
+                                              if k in changed}, on)
             except DecisionEngineError:
                 return None
             for fact, path in spec.expose.items():
-                changed[fact] = at_path(other, path)
+                changed[fact] = other.at(path)
         return self.outcome_of(changed, day, on)
 
     def search(self, facts: Mapping[str, Any], on: dt.date, outcome: str,

@@ -179,6 +179,18 @@ class Decision(_Frozen):
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    def at(self, path: str) -> Any:
+        """``at_path(self.as_json(), path)`` (a consult's ``expose``), read from the models
+        as :meth:`canonical_json` encodes them instead of dumping the whole decision
+        (~130 µs); the dump still answers when the value is not plain JSON."""
+        data: Any = self
+        try:
+            for part in path.split("."):
+                data = _fields(data)[part] if isinstance(data, BaseModel) else data[part]
+        except (KeyError, TypeError):  # absent here, or not a model _fields encodes
+            return at_path(self.as_json(), path)
+        return data if _plain(data) else at_path(self.as_json(), path)
+
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical encoding: the bytes that are hashed and replayed.
 
@@ -196,6 +208,18 @@ class Decision(_Frozen):
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return canonical_bytes(self.as_json())
         return out
+
+
+def _plain(value: Any) -> bool:
+    """JSON data as ``model_dump(mode="json")`` leaves it: strings, integers, booleans,
+    nulls, and lists and string-keyed objects of them."""
+    if value is None or type(value) in (str, int, bool):
+        return True
+    if type(value) is list:
+        return all(_plain(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
 
 
 def _fields(obj: Any) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from decision_engine.engine.decision import (
     OutcomeStatus,
     Provenance,
     SourceRef,
-    at_path,
     build,
 )
 from decision_engine.engine.explain import Explainer, FactsReader, TemplateValues
@@ -176,9 +175,8 @@ def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt
         if consult is None:
             raise PolicyError(cp.file, "no-consult", f"consult {name!r} needs an engine")
         other = consult(spec.family, {k: inputs[k] for k in spec.pass_facts if k in inputs}, on)
-        data = other.as_json()
         for fact, path in spec.expose.items():
-            ctx.facts[fact] = at_path(data, path)
+            ctx.facts[fact] = other.at(path)
         name = f"{other.policy.family}@{other.policy.version}"
         out.append(build(
             Provenance, kind="policy", name=name,

@@ -34,12 +34,13 @@ import itertools
 import json
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import durable_rules_engine as dre
 import orjson
 
+from decision_engine.compiler.matching import match_program
 from decision_engine.compiler.program import SENTINEL, CompiledPolicy
 
 
@@ -101,13 +102,12 @@ class Matcher(Protocol):
 
 
 class FastMatcher:
-    """Compiled Python predicates: same answers, ~50x cheaper; for bulk replay."""
+    """Every rule's condition as generated Python (``compiler.matching``): same answers,
+    far cheaper; for bulk replay."""
 
     def __init__(self, compiled: CompiledPolicy) -> None:
-        self._rules = [(r.index, r.predicate) for r in compiled.rules]
-
-    def match(self, facts: Mapping[str, Any]) -> list[int]:
-        return [i for i, predicate in self._rules if predicate(facts)]
+        self.match: Callable[[Mapping[str, Any]], list[int]] = match_program(
+            compiled.policy)[0]
 
 
 class DurableMatcher:
