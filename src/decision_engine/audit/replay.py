@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import orjson
 from tqdm import tqdm
 
 from decision_engine.audit import codec
@@ -212,6 +213,14 @@ def consulted_versions(output: str | bytes) -> dict[str, str]:
     return pins
 
 
+def _loads(text: str) -> Any:
+    """Stored JSON (canonical, so orjson reads it; ``json`` for anything it refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
                 target_version: str | None) -> ChunkResult:
     """Replay rows selected in ``_ROW_COLUMNS`` order (pure, so it is easy to test).
@@ -229,7 +238,7 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
                "decision_date": day, "recorded_version": version,
                "replay_version": replay_version, "recorded_outcome": outcome}
         try:
-            new = evaluate(family, json.loads(facts), dt.date.fromisoformat(day),
+            new = evaluate(family, _loads(facts), dt.date.fromisoformat(day),
                            replay_version, recorded_format(detail),
                            consulted_versions(output))
         except Exception as exc:  # report every failure, keep going with the rest

@@ -183,9 +183,12 @@ class Decision(_Frozen):
         """``at_path(self.as_json(), path)`` (a consult's ``expose``), read from the models
         as :meth:`canonical_json` encodes them instead of dumping the whole decision
         (~130 µs); the dump still answers when the value is not plain JSON."""
-        data: Any = self
+        head, _, rest = path.partition(".")
         try:
-            for part in path.split("."):
+            if head in _LATER_MEMBERS.get(self.format, ()):
+                raise KeyError(head)  # this format predates the member
+            data: Any = self.__dict__[head]
+            for part in rest.split(".") if rest else ():
                 data = _fields(data)[part] if isinstance(data, BaseModel) else data[part]
         except (KeyError, TypeError):  # absent here, or not a model _fields encodes
             return at_path(self.as_json(), path)
