@@ -1,7 +1,8 @@
-"""The generated derived-fact program does exactly what the expression closures do, for
-every bundled version: the same values of the same types, the same facts written, the
-same table rows, parameters and notes recorded in the same order, and the same error
-(type and words) when facts the closures cannot work with reach it."""
+"""The generated derived-fact and output programs do exactly what the expression closures
+do, for every bundled version and any expression the language allows: the same values of
+the same types, the same facts written, the same table rows, parameters and notes
+recorded in the same order, and the same error (type and words) when facts the closures
+cannot work with reach them."""
 
 from __future__ import annotations
 
@@ -30,22 +31,40 @@ def _typed(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def _run(cp: CompiledPolicy, facts: dict[str, Any], on: dt.date, generated: bool) -> Any:
+def _run(cp: CompiledPolicy, facts: dict[str, Any], on: dt.date, generated: bool,
+         outputs: bool = False) -> Any:
+    """Derived facts (or, with *outputs*, the outputs) by the program or the closures:
+    what each returns, the facts it leaves and the provenance it notes; or its error."""
     # rows a caller chose are noted before any derived fact, as the evaluation does
     chosen = [(table, facts[name]) for name, table in cp.table_inputs
               if isinstance(facts.get(name), str)]
     ctx = Context(facts=dict(facts), decision_date=on, lookups=list(chosen))
+    made: dict[str, Any] = {}
     try:
-        if generated:
-            derived = cp.derive(ctx)
+        if generated and outputs:
+            cp.compute_outputs(ctx, made)
+        elif generated:
+            made = cp.derive(ctx)
         else:
-            derived = {}
-            for name, derive in cp.derived:
-                derived[name] = ctx.facts[name] = derive(ctx)
+            for name, compute in cp.outputs if outputs else cp.derived:
+                made[name] = ctx.facts[name] = compute(ctx)
     except Exception as exc:  # the error itself is compared
         return ("error", type(exc).__name__, str(exc))
-    return ("ok", _typed(list(derived.items())), _typed(list(ctx.facts.items())),
+    return ("ok", _typed(list(made.items())), _typed(list(ctx.facts.items())),
             ctx.lookups, ctx.params, ctx.notes)
+
+
+def _alike(cp: CompiledPolicy, facts: dict[str, Any], on: dt.date, outcome: str) -> None:
+    """The derived facts, then the outputs on those facts and *outcome*, alike."""
+    derived = _run(cp, facts, on, generated=True)
+    assert derived == _run(cp, facts, on, generated=False)
+    if derived[0] == "ok":
+        ctx = Context(facts=dict(facts), decision_date=on)
+        for name, compute in cp.derived:
+            ctx.facts[name] = compute(ctx)
+        scope = {**ctx.facts, "outcome": outcome}
+        assert (_run(cp, scope, on, generated=True, outputs=True)
+                == _run(cp, scope, on, generated=False, outputs=True))
 
 
 def _given(family: str, version: str, data: st.DataObject) -> tuple[CompiledPolicy,
@@ -67,7 +86,7 @@ def _given(family: str, version: str, data: st.DataObject) -> tuple[CompiledPoli
 def test_the_program_does_what_the_closures_do(family: str, version: str,
                                                data: st.DataObject) -> None:
     cp, facts, on = _given(family, version, data)
-    assert _run(cp, facts, on, generated=True) == _run(cp, facts, on, generated=False)
+    _alike(cp, facts, on, data.draw(st.sampled_from(cp.policy.outcomes)))
 
 
 @pytest.mark.parametrize(("family", "version"), VERSIONS)
@@ -86,7 +105,7 @@ def test_facts_left_out_or_odd_fail_or_pass_alike(family: str, version: str,
             del facts[name]
         else:
             facts[name] = data.draw(odd)
-    assert _run(cp, facts, on, generated=True) == _run(cp, facts, on, generated=False)
+    _alike(cp, facts, on, data.draw(st.sampled_from(cp.policy.outcomes)))
 
 
 def test_the_source_is_straight_line_and_shares_row_reads() -> None:
@@ -101,7 +120,8 @@ def test_the_source_is_straight_line_and_shares_row_reads() -> None:
 # -- any expression the language allows, on a small synthetic policy -----------------
 
 SRC = {"document": "T", "section": "test"}
-FACTS = ["n", "b", "k", "s", "d", "decision_date", "x0", "x1", "x2", "nowhere"]
+FACTS = ["n", "b", "k", "s", "d", "decision_date", "x0", "x1", "x2", "y0", "y1", "outcome",
+         "nowhere"]
 
 
 def _conditions() -> st.SearchStrategy[dict[str, Any]]:
@@ -166,6 +186,8 @@ def _synthetic(exprs: list[Any]) -> CompiledPolicy | None:
                                     "True": {"score": 0, "flag": True, "band": "a", **row},
                                     "2": {"score": 2, "flag": False, "band": "2", **row}}}},
             "derived": {f"x{i}": {"expr": e} for i, e in enumerate(exprs)},
+            # the same expressions as outputs (which may read the outcome, and each other)
+            "outputs": {f"y{i}": {"expr": e} for i, e in enumerate(exprs)},
             "rules": [{"id": "r", "when": {"fact": "n", "ge": 0}, "indicate": "yes",
                        "reason": "r", "source": SRC}],
         })
@@ -186,7 +208,7 @@ def test_any_expression_the_language_allows_runs_alike(exprs: list[Any],
         "s": st.lists(st.sampled_from("abc"), unique=True).map(sorted),
         "d": st.dates(dt.date(2020, 1, 1), dt.date(2026, 12, 31)).map(dt.date.isoformat)}))
     on = data.draw(st.dates(dt.date(2020, 1, 1), dt.date(2026, 12, 31)))
-    assert _run(cp, facts, on, generated=True) == _run(cp, facts, on, generated=False)
+    _alike(cp, facts, on, data.draw(st.sampled_from(["no", "yes"])))
 
 
 LOOKUP_N = {"lookup": {"table": "rows", "key": {"fact": "n"}, "column": "score"}}
@@ -209,5 +231,4 @@ TRICKY = [  # shapes a random draw rarely makes
 def test_tricky_shapes_run_alike(exprs: list[Any], facts: dict[str, Any]) -> None:
     cp = _synthetic(exprs)
     assert cp is not None
-    on = dt.date(2024, 2, 29)
-    assert _run(cp, facts, on, generated=True) == _run(cp, facts, on, generated=False)
+    _alike(cp, facts, dt.date(2024, 2, 29), "yes")

@@ -1,4 +1,5 @@
-"""Derived facts as one generated function per policy version, provenance included.
+"""Derived facts (and outputs) as one generated function per policy version, provenance
+included.
 
 The expression closures (``expressions.ExpressionCompiler``) stay the definition: this
 function does what their loop does — each derived fact in declaration order, written to
@@ -19,7 +20,7 @@ closures for every bundled version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from decision_engine.compiler.conditions import params_read
@@ -28,6 +29,7 @@ from decision_engine.compiler.outcome import SourceGenerator, reads
 from decision_engine.policy import model as m
 
 Derive = Callable[[Context], dict[str, Any]]
+Outputs = Callable[[Context, dict[str, Any]], None]
 
 
 def _missing(table: str, key: str) -> None:
@@ -153,35 +155,58 @@ class _DeriveSource(SourceGenerator):
         self.emit(f"{out} = {held[1]}[{lk.column!r}]")
         return out
 
-    def function(self) -> str:  # type: ignore[override]
-        p = self.policy
+    def source(self, fn: str, items: Mapping[str, Any], into: str | None = None) -> str:
+        """``def fn(ctx)`` computing *items* (name → expression) in order, each written to
+        ``ctx.facts`` and returned in a dict; with *into*, ``def fn(ctx, into)`` writes
+        each to the dict *into* as well and returns nothing. Every fact an expression
+        reads is read once up front (what the closures would read before it is computed:
+        absent, or what the facts already hold)."""
         read: dict[str, set[str]] = {}
-        for d in p.derived.values():
-            reads(d.expr, read)
-        head = ["def derive(ctx):", "    facts = ctx.facts", "    lookups = ctx.lookups",
-                "    params = ctx.params", "    _date = ctx.decision_date"]
+        for e in items.values():
+            reads(e, read)
+        head = [f"def {fn}(ctx{', ' + into if into else ''}):", "    facts = ctx.facts",
+                "    lookups = ctx.lookups", "    params = ctx.params",
+                "    _date = ctx.decision_date"]
         if "decision_date" in read:
             head.append("    _day = _date.isoformat()")
-        for name in sorted(self.given & set(read)):
+        for name in sorted(set(read) - {"decision_date"}):
             head.append(f"    v_{name} = facts.get({name!r})")
             self.known.add(name)
-        for name, d in p.derived.items():
+        for name, e in items.items():
             self.emit(f"# {name}")
-            result = self.value(d.expr)
-            self.emit(f"v_{name} = facts[{name!r}] = {result}")
+            result = self.value(e)
+            also = f"{into}[{name!r}] = " if into else ""
+            self.emit(f"v_{name} = facts[{name!r}] = {also}{result}")
             self.known.add(name)
             self.rows = {k: v for k, v in self.rows.items() if k[1] != f"v_{name}"}
-        out = ", ".join(f"{name!r}: v_{name}" for name in p.derived)
+        if into:
+            return "\n".join([*head, *self.lines]) + "\n"
+        out = ", ".join(f"{name!r}: v_{name}" for name in items)
         return "\n".join([*head, *self.lines, f"    return {{{out}}}"]) + "\n"
+
+
+def _program(policy: m.Policy, fn: str, items: Mapping[str, Any], into: str | None,
+             ) -> tuple[Any, str]:
+    gen = _DeriveSource(policy)
+    source = gen.source(fn, items, into)
+    namespace: dict[str, Any] = {**gen.consts, "_missing": _missing,
+                                 "_months_before": months_before}
+    exec(compile(source, f"<{fn} {policy.family}@{policy.version}>", "exec"), namespace)
+    return namespace[fn], source
 
 
 def derive_program(policy: m.Policy) -> tuple[Derive, str]:
     """The function computing *policy*'s derived facts on a context (it writes each
     to ``ctx.facts`` and returns them in declaration order), and its source."""
-    gen = _DeriveSource(policy)
-    source = gen.function()
-    namespace: dict[str, Any] = {**gen.consts, "_missing": _missing,
-                                 "_months_before": months_before}
-    exec(compile(source, f"<derived {policy.family}@{policy.version}>", "exec"), namespace)
-    derive: Derive = namespace["derive"]
+    derive, source = _program(policy, "derive",
+                              {n: d.expr for n, d in policy.derived.items()}, None)
     return derive, source
+
+
+def outputs_program(policy: m.Policy) -> tuple[Outputs, str]:
+    """The function computing *policy*'s outputs on a context whose facts hold the
+    decision's facts, the outputs its rules set and its outcome: each is written to the
+    facts and to the dict it is given, in declaration order. And its source."""
+    compute, source = _program(policy, "outputs",
+                               {n: d.expr for n, d in policy.outputs.items()}, "out")
+    return compute, source

@@ -20,7 +20,7 @@ from decision_engine.compiler.conditions import (
     params_read,
     python_predicate,
 )
-from decision_engine.compiler.derive import Derive, derive_program
+from decision_engine.compiler.derive import Derive, Outputs, derive_program, outputs_program
 from decision_engine.compiler.expressions import Evaluator, ExpressionCompiler
 from decision_engine.compiler.inputs import FactValidator
 from decision_engine.policy import model as m
@@ -50,6 +50,9 @@ class CompiledPolicy:
     derive: Derive
     """All derived facts in one generated function (``compiler.derive``)."""
     outputs: tuple[tuple[str, Evaluator], ...]
+    """Each output's closure: the definition ``compute_outputs`` is checked against."""
+    compute_outputs: Outputs
+    """All outputs in one generated function (``compiler.derive``)."""
     set_members: tuple[tuple[str, tuple[str, ...]], ...]
     message_facts: tuple[str, ...]
     validate: FactValidator
@@ -153,6 +156,7 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         derived=tuple((n, exprs.compile(d.expr)) for n, d in policy.derived.items()),
         derive=derive_program(policy)[0],
         outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
+        compute_outputs=outputs_program(policy)[0],
         set_members=tuple(set_members),
         message_facts=tuple(message_facts),
         message=message_program(message_fields, member_fields),

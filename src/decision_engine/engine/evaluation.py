@@ -124,8 +124,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     if cp.outputs:
         scope = Context(facts={**ctx.facts, **outputs, "outcome": outcome}, decision_date=on,
                         lookups=ctx.lookups, params=ctx.params, notes=ctx.notes)
-        for name, compute in cp.outputs:
-            outputs[name] = scope.facts[name] = compute(scope)
+        cp.compute_outputs(scope, outputs)  # each written to scope.facts too
 
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
                             {"outcome": outcome, "decision_date": on})  # text(): ISO
