@@ -37,6 +37,7 @@ from decision_engine.compiler.outcome import (
 )
 from decision_engine.compiler.program import CompiledPolicy
 from decision_engine.engine.decision import Counterfactual, Decision, build
+from decision_engine.engine.memo import keep
 from decision_engine.errors import DecisionEngineError
 from decision_engine.policy import model as m
 
@@ -231,10 +232,8 @@ class Counterfactuals:
         key = self.key(facts, on, outcome)
         entries = self.memo.get(key)
         if entries is None:
-            entries = self.search(facts, on, outcome, consult)
-            if len(self.memo) >= _MEMO_SIZE:
-                self.memo.clear()
-            self.memo[key] = entries
+            entries = keep(self.memo, key, self.search(facts, on, outcome, consult),
+                           _MEMO_SIZE)
         out = []
         described = self.described
         names = self._names
@@ -243,10 +242,7 @@ class Counterfactuals:
             known = (entry, tuple(current) if isinstance(current, list) else current)
             held = described.get(known)
             if held is None:
-                held = self.describe(current, entry)
-                if len(described) >= _MEMO_SIZE:
-                    described.clear()
-                described[known] = held
+                held = keep(described, known, self.describe(current, entry), _MEMO_SIZE)
             out.append(held)
         return out
 

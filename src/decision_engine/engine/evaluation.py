@@ -25,6 +25,7 @@ from decision_engine.engine.decision import (
 )
 from decision_engine.engine.explain import Explainer, FactsReader, TemplateValues
 from decision_engine.engine.matchers import Matcher
+from decision_engine.engine.memo import keep
 from decision_engine.errors import PolicyError
 from decision_engine.policy import model as m
 
@@ -88,9 +89,7 @@ def resolution(cp: CompiledPolicy, explain: Explainer, fired: tuple[int, ...]) -
             rule_warnings=tuple(w for r in effective if (w := explain.rule_warning[r.index])),
             warn_templates=tuple(r.rule.warn for r in effective if r.rule.warn),
             rule_ids=tuple(r.index for r in effective), reason_facts=explain.names(effective))
-        if len(memo) >= _RESOLUTIONS:
-            memo.clear()
-        memo[fired] = held
+        keep(memo, fired, held, _RESOLUTIONS)
     return held
 
 

@@ -22,6 +22,7 @@ from decision_engine.engine.decision import (
     SourceRef,
     build,
 )
+from decision_engine.engine.memo import keep
 from decision_engine.policy import model as m
 
 FactsReader = Callable[[Mapping[str, Any]], tuple[Any, ...]]
@@ -168,10 +169,7 @@ class Explainer:
         except TypeError:  # a value that cannot be a key (a list of objects)
             return self._reason(r, facts, values)
         if held is None:
-            held = self._reason(r, facts, values)
-            if len(self._reasons) >= _REASONS:
-                self._reasons.clear()
-            self._reasons[key] = held
+            held = keep(self._reasons, key, self._reason(r, facts, values), _REASONS)
         return held
 
     def names(self, rules: Sequence[CompiledRule]) -> FactsReader | None:
@@ -207,10 +205,9 @@ class Explainer:
                 except TypeError:  # a value that cannot be a key
                     return [self.reason(r, facts, values) for r in effective]
                 if held is None:
-                    held = tuple(self.reason(r, facts, values) for r in effective)
-                    if len(self._reason_lists) >= _REASONS:
-                        self._reason_lists.clear()
-                    self._reason_lists[key] = held
+                    held = keep(self._reason_lists, key,
+                                tuple(self.reason(r, facts, values) for r in effective),
+                                _REASONS)
                 return list(held)
         return [self.reason(r, facts, values) for r in effective]
 
@@ -254,10 +251,8 @@ class Explainer:
         key = (tuple(lookups), tuple(params), rules)
         held = self._provenances.get(key)
         if held is None:
-            held = self._provenance(lookups, params, fired, None)
-            if len(self._provenances) >= _REASONS:
-                self._provenances.clear()
-            self._provenances[key] = held
+            held = keep(self._provenances, key,
+                        self._provenance(lookups, params, fired, None), _REASONS)
         return list(held[0]), list(held[1])
 
     def _provenance(self, lookups: list[tuple[str, str]], params: list[str],
