@@ -96,7 +96,6 @@ class CompiledPolicy:
         return rules
 
 
-
 def message_program(message_fields: tuple[tuple[str, str], ...],
                     member_fields: tuple[tuple[str, dict[str, str]], ...],
                     ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:

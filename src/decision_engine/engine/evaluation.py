@@ -62,7 +62,7 @@ class Resolution:
     rule_ids: tuple[int, ...]
     """The indices of the effective rules."""
     reason_facts: FactsReader | None
-    """Reads what their reasons depend on (``Explainer.names``)."""
+    """Reads what their reasons depend on (``Explainer.reason_facts``)."""
 
 
 _RESOLUTIONS = 4096
@@ -88,7 +88,8 @@ def resolution(cp: CompiledPolicy, explain: Explainer, fired: tuple[int, ...]) -
             outcomes={o: explain.status(b) for o, b in blocked_by.items()},
             rule_warnings=tuple(w for r in effective if (w := explain.rule_warning[r.index])),
             warn_templates=tuple(r.rule.warn for r in effective if r.rule.warn),
-            rule_ids=tuple(r.index for r in effective), reason_facts=explain.names(effective))
+            rule_ids=tuple(r.index for r in effective),
+            reason_facts=explain.reason_facts(effective))
         keep(memo, fired, held, _RESOLUTIONS)
     return held
 

@@ -172,7 +172,7 @@ class Explainer:
             held = keep(self._reasons, key, self._reason(r, facts, values), _REASONS)
         return held
 
-    def names(self, rules: Sequence[CompiledRule]) -> FactsReader | None:
+    def reason_facts(self, rules: Sequence[CompiledRule]) -> FactsReader | None:
         """What the reasons of *rules* depend on together (see :meth:`reasons`), read in
         one call (a ``KeyError`` when one is no fact); None when one of their templates
         is not remembered."""
@@ -185,16 +185,16 @@ class Explainer:
         getter: FactsReader = operator.itemgetter(*names)
         return getter
 
-    def reasons(self, rules: tuple[int, ...], names: FactsReader | None,
+    def reasons(self, rules: tuple[int, ...], read: FactsReader | None,
                 effective: Sequence[CompiledRule], facts: Mapping[str, Any],
                 values: TemplateValues) -> list[Reason]:
-        """The reasons of the *effective* rules (indices *rules*; *names* from
-        :meth:`names`), remembered as a list per set of rules and the exact values (by
+        """The reasons of the *effective* rules (indices *rules*; *read* from
+        :meth:`reason_facts`), remembered as a list per set of rules and the exact values (by
         type too) of every fact they read or show: one lookup for the usual decision
         instead of one per reason. Anything else goes reason by reason."""
-        if names is not None:
+        if read is not None:
             try:
-                found = names(facts)
+                found = read(facts)
             except KeyError:  # a template value that is no fact: reason by reason
                 return [self.reason(r, facts, values) for r in effective]
             kinds = tuple(map(type, found))
