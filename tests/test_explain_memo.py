@@ -50,11 +50,10 @@ COLD = Engine(Registry.load())
 @pytest.mark.parametrize(("family", "version"), VERSIONS)
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
-def test_remembered_reasons_and_provenance_are_those_made_afresh(
+def test_remembered_reasons_are_those_made_afresh(
         family: str, version: str, data: st.DataObject) -> None:
-    """The warm engine's memos (one reason list per set of rules and values, one
-    provenance per rows, parameters and rules) serve many cases; the cold one forgets its
-    reasons and provenance before every decision."""
+    """The warm engine's memos (one reason list per set of rules and values) serve many
+    cases; the cold one forgets its reasons before every decision."""
     pv = WARM.registry.get(family, version)
     facts, on = data.draw(cases_for(pv))
     try:
@@ -64,7 +63,6 @@ def test_remembered_reasons_and_provenance_are_those_made_afresh(
     cold_explainer = explainer(COLD.compiled(COLD.registry.get(family, version)))
     cold_explainer._reasons.clear()
     cold_explainer._reason_lists.clear()
-    cold_explainer._provenances.clear()
     cold = COLD.evaluate(family, facts, on, version)
     assert warm.reasons == cold.reasons
     assert warm.canonical_json() == cold.canonical_json()

@@ -129,8 +129,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
                             {"outcome": outcome, "decision_date": on})  # text(): ISO
     reasons = explain.reasons(res.rule_ids, res.reason_facts, effective, ctx.facts, values)
-    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs,
-                                              res.rule_ids)
+    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
     warnings = consulted_warnings + warnings
     warnings.extend(res.rule_warnings)
     for template in res.warn_templates:

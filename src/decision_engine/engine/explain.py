@@ -97,7 +97,6 @@ class Explainer:
         its template shows), or None when its template is not remembered."""
         self._reasons: dict[tuple[Any, ...], Reason] = {}
         self._reason_lists: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
-        self._provenances: dict[tuple[Any, ...], tuple[list[Provenance], list[str]]] = {}
 
     def summary(self, indicated: str, outcome: str, blocked_by: dict[str, list[str]],
                 variant: str | None) -> str:
@@ -239,25 +238,9 @@ class Explainer:
 
     def provenance(self, lookups: list[tuple[str, str]], params: list[str],
                    fired: Sequence[CompiledRule], signoffs: Mapping[str, str] | None = None,
-                   rules: tuple[int, ...] | None = None,
                    ) -> tuple[list[Provenance], list[str]]:
         """What the decision rests on, and a warning for each unverified piece that no
-        local sign-off (``target`` → words, format 3 on) covers.
-
-        Without sign-offs, and given *rules* (the indices of *fired*), remembered per
-        rows, parameters and rules: it depends on nothing else."""
-        if rules is None or signoffs:
-            return self._provenance(lookups, params, fired, signoffs)
-        key = (tuple(lookups), tuple(params), rules)
-        held = self._provenances.get(key)
-        if held is None:
-            held = keep(self._provenances, key,
-                        self._provenance(lookups, params, fired, None), _REASONS)
-        return list(held[0]), list(held[1])
-
-    def _provenance(self, lookups: list[tuple[str, str]], params: list[str],
-                    fired: Sequence[CompiledRule], signoffs: Mapping[str, str] | None,
-                    ) -> tuple[list[Provenance], list[str]]:
+        local sign-off (``target`` → words, format 3 on) covers."""
         out: list[Provenance] = []
         warnings: list[str] = []
         for lookup in lookups:
