@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 from decision_engine.engine import Engine
 from decision_engine.engine.evaluation import explainer
 from decision_engine.engine.explain import _plain_fields
-from decision_engine.errors import InputError
 from decision_engine.policy.registry import Registry
-from tests.strategies import cases_for
-from tests.test_outcome_compiler import VERSIONS
+from tests.test_outcome_compiler import VERSIONS, decided
 
 DAY = dt.date(2024, 6, 1)
 
@@ -54,12 +52,10 @@ def test_remembered_reasons_are_those_made_afresh(
         family: str, version: str, data: st.DataObject) -> None:
     """The warm engine's memos (one reason list per set of rules and values) serve many
     cases; the cold one forgets its reasons before every decision."""
-    pv = WARM.registry.get(family, version)
-    facts, on = data.draw(cases_for(pv))
-    try:
-        warm = WARM.evaluate(family, facts, on, version)
-    except InputError:
+    case = decided(data, family, version, WARM)
+    if case is None:
         return
+    facts, on, warm = case
     cold_explainer = explainer(COLD.compiled(COLD.registry.get(family, version)))
     cold_explainer._reasons.clear()
     cold_explainer._reason_lists.clear()

@@ -34,6 +34,17 @@ def consulted_facts(pv: PolicyVersion, inputs: dict[str, Any], on: dt.date,
     return out
 
 
+def decided(data: st.DataObject, family: str, version: str, engine: Engine = ENGINE,
+            ) -> tuple[dict[str, Any], dt.date, Decision] | None:
+    """A case drawn for *version*, its day and its decision; None when the version
+    refuses the case (facts outside what it accepts, e.g. an age on a date)."""
+    facts, on = data.draw(cases_for(engine.registry.get(family, version)))
+    try:
+        return facts, on, engine.evaluate(family, facts, on, version)
+    except InputError:
+        return None
+
+
 def _agree(result: OutcomeResult, d: Decision) -> None:
     assert result.outcome == d.outcome
     assert result.indicated == d.indicated
@@ -47,12 +58,11 @@ def _agree(result: OutcomeResult, d: Decision) -> None:
 @given(data=st.data())
 def test_outcome_compiler_agrees_with_durable_rules(family: str, version: str,
                                                     data: st.DataObject) -> None:
+    case = decided(data, family, version)
+    if case is None:
+        return
+    facts, on, d = case
     pv = REGISTRY.get(family, version)
-    facts, on = data.draw(cases_for(pv))
-    try:
-        d = ENGINE.evaluate(family, facts, on, version)
-    except InputError:
-        return  # facts outside what this version accepts (e.g. an age on a date)
     cp = ENGINE.compiled(pv)
     inputs = cp.validate(facts)
     program = outcome_program_for(cp)
@@ -76,11 +86,9 @@ def test_the_fast_evaluator_makes_the_same_decision_bytes(family: str, version: 
                                                           data: st.DataObject) -> None:
     """The fast evaluator's generated matching (``compiler.matching``) fires the rules
     durable-rules fires, so the whole decision is the same bytes."""
-    pv = REGISTRY.get(family, version)
-    facts, on = data.draw(cases_for(pv))
-    try:
-        durable = ENGINE.evaluate(family, facts, on, version)
-    except InputError:
+    case = decided(data, family, version)
+    if case is None:
         return
+    facts, on, durable = case
     fast = ENGINE.evaluate(family, facts, on, version, engine="fast")
     assert fast.canonical_json() == durable.canonical_json()
