@@ -22,6 +22,7 @@ from decision_engine.policy.registry import Registry
 from decision_engine_api import problems, request_schemas
 from decision_engine_api.auth import BEARER_SCHEME, SignInRequired
 from decision_engine_api.examples import case_examples
+from decision_engine_api.fast_lane import FastLane
 from decision_engine_api.limits import BodyLimit
 from decision_engine_api.master import exit_with_master
 from decision_engine_api.pages import audit, cases, render, signin, what_if
@@ -53,9 +54,11 @@ answers with the record's id, hash and outcome, and `Location` for the full deci
 """
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None
-               ) -> FastAPI:
-    """The app; pass *services* to share an already opened store (tests, benchmarks)."""
+def create_app(settings: Settings | None = None, *, services: Services | None = None,
+               fast_lane: bool = True) -> FastAPI:
+    """The app; pass *services* to share an already opened store (tests, benchmarks).
+    ``fast_lane=False`` sends every request down the full FastAPI stack (the tests that
+    hold :mod:`.fast_lane` to it)."""
     settings = settings or (services.settings if services else Settings.from_env())
     owned = services is None
     exit_with_master()
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   redoc_url=None, separate_input_output_schemas=True)
     if services is not None:
         app.state.services = services
+    if fast_lane:  # innermost: inside the body limit and the catch-all
+        app.add_middleware(FastLane)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        timeout=settings.body_timeout_seconds)
     problems.install(app)  # adds the catch-all middleware outside the body limit

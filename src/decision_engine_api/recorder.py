@@ -80,14 +80,16 @@ class Recorder:
 
     async def record(self, decision: Decision, subject: Subject, *, actor_role: str,
                      actor_id: str, service_area: str) -> RecordRef:
-        """Record one decision; returns after the COMMIT that holds it. Awaiting keeps
+        """Record one decision; returns after the COMMIT that holds it."""
+        return await self.record_prepared(Store.prepare_decision(
+            DecisionEntry(decision, subject, actor_role, actor_id, service_area)))
+
+    async def record_prepared(self, prepared: PreparedDecision) -> RecordRef:
+        """Record a decision already validated and encoded (:meth:`Store.prepare_decision`,
+        in the request's own time); returns after the COMMIT that holds it. Awaiting keeps
         both the event loop and the thread pool free while the batch commits."""
         if not self.group_commit:
-            return await run_in_threadpool(
-                self.store.append_decision, decision, subject, actor_role=actor_role,
-                actor_id=actor_id, service_area=service_area)
-        prepared = Store.prepare_decision(DecisionEntry(decision, subject, actor_role,
-                                                        actor_id, service_area))
+            return (await run_in_threadpool(self.store.append_decisions, [prepared]))[0]
         self._ensure_started()
         future: asyncio.Future[RecordRef] = asyncio.get_running_loop().create_future()
         self._queue.put(_Waiter(prepared, future=future))

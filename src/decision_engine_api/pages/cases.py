@@ -133,7 +133,7 @@ async def decide_case(request: Request, family: Family, principal: Creator,
             raise ProblemError(422, "invalid-request", "Invalid request",
                                f"{fields[0].field}: {fields[0].detail}", fields) from None
         try:
-            ref, _ = await record_decision(services, principal, family, parsed)
+            ref = (await record_decision(services, principal, family, parsed)).ref
         except InputError as exc:
             raise input_problem(exc) from None
     except ProblemError as problem:

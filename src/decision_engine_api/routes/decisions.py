@@ -12,13 +12,15 @@ processes (``decision-engine serve --workers N``).
 import copy
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request, Response
 
-from decision_engine.audit import AuditRecord, RecordRef
+from decision_engine.audit import AuditRecord, RecordRef, Store
 from decision_engine.audit.replay import replay_rows
-from decision_engine.engine import Decision, decide, evaluate
+from decision_engine.audit.store import DecisionEntry, PreparedDecision
+from decision_engine.engine import Decision, Subject, decide, evaluate
 from decision_engine.errors import UnknownPolicyError
 from decision_engine_api import paths  # noqa: F401  (registers the segment converters)
 from decision_engine_api.auth import Principal
@@ -152,22 +154,40 @@ _PREFER_OPENAPI: dict[str, Any] = {
 the header itself (a ``Header`` parameter would add a validation step per request)."""
 
 
-def _recorded_body(ref: RecordRef, decision: Decision, service_area: str) -> bytes:
-    """The full answer (``DecisionRecorded``), built as bytes: the decision is already
-    a validated model, so a second response-model pass would only cost time."""
-    return (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":' + str(ref.seq).encode()
-            + b',"hash":"' + ref.hash.encode() + b'","service_area":'
-            + json.dumps(service_area).encode() + b',"decision":'
-            + decision.model_dump_json().encode() + b"}")
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A decision and its record: the chain's reference and the canonical bytes stored."""
+
+    ref: RecordRef
+    decision: Decision
+    output: bytes
 
 
-def _minimal_body(ref: RecordRef, decision: Decision) -> bytes:
-    """The ``return=minimal`` answer (``DecisionRecordedMinimal``): it skips serialising
-    the ~4 KB decision, most of the cost of a full answer."""
-    return json.dumps({"id": ref.id, "seq": ref.seq, "hash": ref.hash,
-                       "outcome": decision.outcome, "family": decision.policy.family,
-                       "policy_version": decision.policy.version},
-                      separators=(",", ":")).encode()
+def created_response(recorded: Recorded, service_area: str, prefer: list[str]) -> Response:
+    """The 201 for a recorded decision, by the route and by :mod:`..fast_lane` alike.
+
+    The full answer (``DecisionRecorded``) is built as bytes around the decision's
+    canonical JSON, the bytes just recorded: a second serialisation of the ~4 KB
+    decision (pydantic's, ~90 µs in a loaded server) would say the same in another key
+    order. ``Prefer: return=minimal`` (RFC 7240) answers ``DecisionRecordedMinimal``.
+    """
+    ref, decision = recorded.ref, recorded.decision
+    wanted = preferred_return(prefer) if prefer else None
+    headers = {"Location": f"/v1/decisions/{ref.id}", "Vary": "Prefer"}
+    if wanted is not None:
+        headers["Preference-Applied"] = f"return={wanted}"
+    if wanted == "minimal":
+        payload = json.dumps({"id": ref.id, "seq": ref.seq, "hash": ref.hash,
+                              "outcome": decision.outcome, "family": decision.policy.family,
+                              "policy_version": decision.policy.version},
+                             separators=(",", ":")).encode()
+    else:
+        payload = (b'{"id":' + json.dumps(ref.id).encode() + b',"seq":'
+                   + str(ref.seq).encode() + b',"hash":"' + ref.hash.encode()
+                   + b'","service_area":' + json.dumps(service_area).encode()
+                   + b',"decision":' + recorded.output + b"}")
+    return Response(payload, status_code=201, media_type="application/json",
+                    headers=headers)
 
 
 def _create_route(router: APIRouter, family: str,
@@ -190,16 +210,9 @@ def _create_route(router: APIRouter, family: str,
         thread-pool hop."""
         # From the request, not a dependency: each costs FastAPI a resolution step per call.
         services = await get_services(request)
-        prefer = request.headers.getlist("prefer")
-        wanted = preferred_return(prefer) if prefer else None
-        ref, decision = await record_decision(services, principal, family, body)
-        headers = {"Location": f"/v1/decisions/{ref.id}", "Vary": "Prefer"}
-        if wanted is not None:
-            headers["Preference-Applied"] = f"return={wanted}"
-        payload = (_minimal_body(ref, decision) if wanted == "minimal"
-                   else _recorded_body(ref, decision, principal.service_area))
-        return Response(payload, status_code=201, media_type="application/json",
-                        headers=headers)
+        recorded = await record_decision(services, principal, family, body)
+        return created_response(recorded, principal.service_area,
+                                request.headers.getlist("prefer"))
 
     router.add_api_route(
         f"/{family}", create_decision, methods=["POST"], status_code=201,
@@ -215,9 +228,9 @@ def create_operation_id(family: str) -> str:
     return "create_" + family.replace("-", "_") + "_decision"
 
 
-async def record_decision(services: Services, principal: Principal, family: str,
-                          body: DecisionCreate) -> tuple[RecordRef, Decision]:
-    """Evaluate *body* and record it (the API's POST and the pages' case form)."""
+def decide_case(services: Services, family: str, body: DecisionCreate
+                ) -> tuple[Subject, Decision]:
+    """Evaluate *body* (nothing is recorded): a problem naming the field if it cannot be."""
     if family not in services.families:
         raise field_problem(404, "not-found", "Not found", "path.family",
                             f"no policy family {family!r}; known: "
@@ -228,16 +241,35 @@ async def record_decision(services: Services, principal: Principal, family: str,
         raise field_problem(422, "invalid-request", "Invalid request",
                             "body.decision_date", "is in the future")
     try:
-        subject, decision = decide(family, body.case, on, body.policy_version,
-                                   registry=services.registry)
+        return decide(family, body.case, on, body.policy_version, registry=services.registry)
     except UnknownPolicyError as exc:
         field = "body.policy_version" if body.policy_version else "body.decision_date"
         raise field_problem(422, "invalid-input", "Invalid input", field,
                             str(exc)) from None
-    ref = await services.recorder.record(
-        decision, subject, actor_role=principal.role, actor_id=principal.actor_id,
-        service_area=principal.service_area)
-    return ref, decision
+
+
+def prepare_record(principal: Principal, subject: Subject, decision: Decision
+                   ) -> PreparedDecision:
+    """The decision validated and encoded for the chain (still nothing recorded)."""
+    return Store.prepare_decision(DecisionEntry(decision, subject, principal.role,
+                                                principal.actor_id, principal.service_area))
+
+
+async def record_prepared(services: Services, decision: Decision,
+                          prepared: PreparedDecision) -> Recorded:
+    """Record *prepared*; returns after the COMMIT that holds it."""
+    ref = await services.recorder.record_prepared(prepared)
+    output = prepared.draft.output
+    assert output is not None  # a decision draft always has its output
+    return Recorded(ref, decision, output.encode())
+
+
+async def record_decision(services: Services, principal: Principal, family: str,
+                          body: DecisionCreate) -> Recorded:
+    """Evaluate *body* and record it (the API's POST and the pages' case form)."""
+    subject, decision = decide_case(services, family, body)
+    return await record_prepared(services, decision, prepare_record(principal, subject,
+                                                                     decision))
 
 
 def read_decision(services: Services, principal: Principal, decision_id: str,
