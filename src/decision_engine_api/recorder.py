@@ -4,9 +4,12 @@ A durable commit costs one fsync (~3.4 ms on this machine's disk), so one transa
 per decision caps a worker near 300 decisions/s whatever the CPU. With group commit,
 requests hand their decision to one committer thread and await it; the committer
 takes everything that queued up while the previous COMMIT was flushing and records it
-with :meth:`Store.append_decisions` in one transaction. Every request is still answered
-only after the COMMIT that holds its decision, so the store's promise (an acknowledged
-decision survives a crash) is unchanged; only the number of fsyncs falls.
+with :meth:`Store.append_decisions` in one transaction; once it holds the write turn
+(other worker processes commit to the same store) it takes in what queued while it
+waited for it, instead of leaving that for another turn and another fsync. Every
+request is still answered only after the COMMIT that holds its decision, so the store's
+promise (an acknowledged decision survives a crash) is unchanged; only the number of
+fsyncs falls.
 
 Each request validates and encodes its own decision (``Store.prepare_decision``) before
 it queues, so a bad entry fails only its own request and the committer's serial work —
@@ -72,6 +75,8 @@ class Recorder:
         self._queue: queue.SimpleQueue[_Waiter | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._stop = False
+        """Set by the committer when it has taken the stop sentinel (:meth:`close`)."""
         self.batches = 0
         self.recorded = 0
         self.commit_seconds = 0.0
@@ -118,24 +123,37 @@ class Recorder:
             if first is None:
                 return
             batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
+            self._stop = self._take(batch)
             self._commit(batch)
-            if stop:
+            if self._stop:
                 return
+
+    def _take(self, batch: list[_Waiter]) -> bool:
+        """Add what has queued up to *batch* (at most ``MAX_BATCH`` in all), without
+        waiting; True if the stop sentinel was taken."""
+        while len(batch) < MAX_BATCH:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if more is None:
+                return True
+            batch.append(more)
+        return False
 
     def _commit(self, batch: list[_Waiter]) -> None:
         started = time.perf_counter()
+
+        def more() -> list[PreparedDecision]:
+            # The write turn is held: what queued while waiting for it joins this batch.
+            if self._stop:
+                return []
+            taken = len(batch)
+            self._stop = self._take(batch)
+            return [w.prepared for w in batch[taken:]]
+
         try:
-            refs = self.store.append_decisions([w.prepared for w in batch])
+            refs = self.store.append_decisions([w.prepared for w in batch], more=more)
         except Exception as exc:  # nothing in the batch committed
             log.error("group commit of %d decisions failed (%s); retrying one by one",
                       len(batch), type(exc).__name__)

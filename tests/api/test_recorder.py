@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +73,8 @@ def test_a_failed_batch_is_retried_one_by_one(tmp_path: Path,
         recorder = Recorder(store)
         real = store.append_decisions
 
-        def flaky(entries: Any) -> Any:  # any batch of more than one fails
+        def flaky(entries: Any, *, more: Any = None) -> Any:  # a batch of two or more fails
+            entries = [*entries, *(more() if more else [])]
             if len(entries) > 1:
                 raise RuntimeError("disk hiccup")
             return real(entries)
@@ -82,3 +85,54 @@ def test_a_failed_batch_is_retried_one_by_one(tmp_path: Path,
         finally:
             recorder.close()
         assert len(refs) == 20 and store.verify().ok
+
+
+def test_decisions_queued_while_the_turn_is_held_join_that_commit(tmp_path: Path) -> None:
+    """Another process holds the write turn while the committer has taken one decision
+    and waits for it; the eight that queue meanwhile go in the same COMMIT, not the next."""
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    made = [_decision(i) for i in range(9)]
+    with open_store(url) as store, open_store(url) as other:
+        recorder = Recorder(store)
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_turn() -> None:
+            with other.db.write():  # its own flock and BEGIN IMMEDIATE: another writer
+                held.set()
+                release.wait(10)
+
+        async def until(condition: Any) -> None:
+            deadline = time.monotonic() + 10
+            while not condition():
+                assert time.monotonic() < deadline, (recorder._queue.qsize(), recorder.batches,
+                                                     recorder.recorded)
+                await asyncio.sleep(0.005)
+
+        def record(i: int) -> Any:
+            subject, decision = made[i]
+            return asyncio.ensure_future(recorder.record(decision, subject, actor_role="panel",
+                                                         actor_id="t", service_area="north"))
+
+        async def run() -> list[Any]:
+            first = record(0)
+            await asyncio.sleep(0)  # the task runs until it awaits its COMMIT: queued
+            await until(lambda: recorder._queue.empty())  # taken by the committer …
+            await asyncio.sleep(0.05)  # … which now waits for the turn
+            rest = [record(i) for i in range(1, 9)]
+            await until(lambda: recorder._queue.qsize() == 8)
+            await asyncio.sleep(0.05)
+            release.set()
+            return await asyncio.gather(first, *rest)
+
+        holder = threading.Thread(target=hold_the_turn)
+        holder.start()
+        assert held.wait(10)
+        try:
+            refs = asyncio.run(run())
+        finally:
+            release.set()
+            holder.join(10)
+            recorder.close()
+        assert recorder.batches == 1 and recorder.recorded == 9
+        assert [r.seq for r in refs] == list(range(1, 10))
+        assert store.verify().ok

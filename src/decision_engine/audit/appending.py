@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from decision_engine.audit import report_index
 from decision_engine.audit.chain import ChainStore
@@ -30,7 +30,8 @@ class Appending(ChainStore):
         return self.append_decisions([DecisionEntry(decision, subject, actor_role, actor_id,
                                                     service_area)])[0]
 
-    def append_decisions(self, entries: Sequence[DecisionEntry | PreparedDecision],
+    def append_decisions(self, entries: Sequence[DecisionEntry | PreparedDecision], *,
+                         more: Callable[[], Sequence[PreparedDecision]] | None = None,
                          ) -> list[RecordRef]:
         """Record several decisions in one transaction (group commit): one fsync for all.
 
@@ -39,11 +40,18 @@ class Appending(ChainStore):
         gets far more than one decision per disk flush without weakening durability.
         Entries may be prepared already (:meth:`prepare_decision`), which keeps the
         encoding work out of the committing thread.
+
+        *more*, if given, is called once the write turn is held (the chain head locked):
+        the decisions it returns join this transaction, after *entries*. A committer
+        that waited for the turn (another process was committing) takes in what queued
+        up meanwhile, instead of leaving it for another turn and another fsync.
         """
         prepared = [e if isinstance(e, PreparedDecision) else prepare_decision(e)
                     for e in entries]
         refs: list[RecordRef] = []
         with self.db.write() as head:
+            if more is not None:
+                prepared += more()
             rows, leaves, subject_rows = [], [], []
             for p in prepared:
                 row, leaf = self._row(head, p.draft)
