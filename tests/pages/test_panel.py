@@ -3,6 +3,7 @@ role, and the case form's errors shown beside the fields in the API's words."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from decision_engine.audit import RecordFilter, open_store
@@ -120,6 +121,13 @@ def test_the_record_shows_the_assessment_due_dates(page: Any, site: Site) -> Non
     assert page.locator(".outcome").inner_text() == "youth caution"
     rows = {row.locator("th").inner_text(): row.locator("td").inner_text()
             for row in page.locator("table:has(th:text('assessment due by')) tr").all()}
-    assert rows["assessment due by"] == "2026-12-07"  # 10 working days after 23 November
-    assert rows["assessment concluded by"] == "2026-12-11"  # 15 after 20 November
+    # dates written as people here write them; the API keeps ISO 8601
+    assert rows["assessment due by"] == "7 December 2026"  # 10 working days after 23 Nov
+    assert rows["assessment concluded by"] == "11 December 2026"  # 15 after 20 November
     assert rows["assessment within working days"] == "10"
+    facts = {row.locator("th").inner_text(): row.locator("td").inner_text()
+             for row in page.locator("table:has(th:text('referral date')) tr").all()}
+    assert facts["referral date"] == "23 November 2026"
+    header = page.locator("main p.muted").first.inner_text()
+    assert re.search(r"recorded \d{1,2} [A-Z][a-z]+ 20\d\d, \d\d:\d\d UTC by", header), header
+    assert re.search(r"decision date \d{1,2} [A-Z][a-z]+ 20\d\d ·", header), header

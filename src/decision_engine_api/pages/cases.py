@@ -10,6 +10,7 @@ about finals are the API's, and so are the error messages shown beside the field
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -24,7 +25,7 @@ from decision_engine_api.deps import UUID_PATTERN, ServicesDep
 from decision_engine_api.models import DecisionCreate, FinalCreate, StoredDecision
 from decision_engine_api.pages.checklist import checklist
 from decision_engine_api.pages.forms import case_fields, read_case
-from decision_engine_api.pages.render import SECURITY_HEADERS, field_errors, page
+from decision_engine_api.pages.render import SECURITY_HEADERS, day, field_errors, page
 from decision_engine_api.problems import (
     ProblemError,
     audit_problem,
@@ -58,7 +59,12 @@ def words(name: str) -> str:
     return str(name).replace("_", " ")
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""A fact's or an output's value that is a date (names and enum values never are)."""
+
+
 def show(value: Any) -> str:
+    """A value as the page shows it: yes/no, words for names, dates written out."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
@@ -68,7 +74,9 @@ def show(value: Any) -> str:
                          " ".join(f"{k}: {show(x)}" for k, x in v.items()) for v in value) or "none"
     if isinstance(value, dict):
         return "; ".join(f"{words(k)}: {show(v)}" for k, v in value.items())
-    return words(str(value)) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return day(value) if ISO_DATE.fullmatch(value) else words(value)
+    return str(value)
 
 
 def _errors_by_field(problem: ProblemError, names: list[str]) -> tuple[list[dict[str, str]],

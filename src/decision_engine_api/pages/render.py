@@ -3,6 +3,7 @@ answers for a refused or unauthenticated page (HTML, not problem+json)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +18,36 @@ from decision_engine_api.problems import FieldError, ProblemError
 env = Environment(loader=PackageLoader("decision_engine_api", "templates"),
                   autoescape=select_autoescape(["html"]), trim_blocks=True,
                   lstrip_blocks=True)
+
+
+def day(value: dt.date | str | None) -> str:
+    """A date as people here write it, ``7 December 2026`` (the API keeps ISO 8601);
+    text that is not an ISO date is shown as it is, nothing as ``""``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            when = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        when = value
+    return f"{when.day} {when:%B %Y}"
+
+
+def moment(value: str | None) -> str:
+    """A recorded time (UTC, ISO 8601) as ``30 November 2026, 05:12 UTC``."""
+    if not value:
+        return ""
+    try:
+        at = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return f"{day(at.date())}, {at:%H:%M} UTC"
+
+
+env.filters["day"] = day
+env.filters["moment"] = moment
 
 SECURITY_HEADERS = {
     # Nothing from another origin, no framing, no inline script (pages need none).
