@@ -201,7 +201,7 @@ def consulted_versions(output: str | bytes) -> dict[str, str]:
     if not consulted:  # canonical JSON: no such entry, no parse (most records)
         return {}
     try:
-        provenance = json.loads(output).get("provenance") or []
+        provenance = _loads(output).get("provenance") or []
     except (ValueError, AttributeError):
         return {}
     pins: dict[str, str] = {}
@@ -213,7 +213,7 @@ def consulted_versions(output: str | bytes) -> dict[str, str]:
     return pins
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str | bytes) -> Any:
     """Stored JSON (canonical, so orjson reads it; ``json`` for anything it refuses)."""
     try:
         return orjson.loads(text)
