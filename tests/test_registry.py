@@ -204,3 +204,36 @@ def test_a_revision_may_overlap_only_the_version_it_supersedes(policy_root: Path
     with pytest.raises(PolicyError) as err:
         Registry.load(policy_root)
     assert err.value.code == "entry-hash-mismatch"
+
+
+def test_read_without_positions_is_the_same_registry(registry: Registry) -> None:
+    """Registry.load reads without node positions (libyaml's C parser); the registry
+    must be exactly the one the round-trip reading gives."""
+    positioned = Registry._load(registry.root, positions=True)
+    assert registry.families() == positioned.families()
+    for family in registry.families():
+        fast, slow = registry.versions(family), positioned.versions(family)
+        assert [pv.version for pv in fast] == [pv.version for pv in slow]
+        for a, b in zip(fast, slow, strict=True):
+            assert a.policy == b.policy and a.entry == b.entry
+            assert (a.sha256, a.text, a.path) == (b.sha256, b.text, b.path)
+    assert registry.signoffs._by_version == positioned.signoffs._by_version
+
+
+def test_an_error_found_without_positions_is_named_with_them(policy_root: Path) -> None:
+    """The reading without positions finds the error; the reading again with them names
+    its line (not the 1:1 a tree without positions would give)."""
+    edit(policy_root / "rules/gravity-matrix/npcc-2023.yaml", "value: 1\n", "value: 2\n")
+    with pytest.raises(PolicyError) as err:
+        Registry.load(policy_root)
+    where = re.search(r"policies\.yaml:(\d+):(\d+)", str(err.value))
+    assert where is not None and int(where.group(1)) > 1, str(err.value)
+
+
+def test_a_tag_is_read_the_round_trip_way_only() -> None:
+    from decision_engine.policy.loader import parse_yaml
+
+    assert type(parse_yaml("a: 1\n", "f", positions=False)) is dict  # the fast reader
+    tagged = "a: !!str 1\n"
+    assert type(parse_yaml(tagged, "f", positions=False)["a"]) is \
+        type(parse_yaml(tagged, "f")["a"])  # not read two ways

@@ -91,12 +91,13 @@ class SignOffs:
                 for s in self._by_version.get((family, version), ())}
 
 
-def load(root: Path, versions: Mapping[str, Mapping[str, PolicyVersion]]) -> SignOffs:
+def load(root: Path, versions: Mapping[str, Mapping[str, PolicyVersion]], *,
+         positions: bool = True) -> SignOffs:
     """``signoffs.yaml`` under *root* (none: no sign-offs), checked against the registry."""
     path = root / FILE
     if not path.is_file():
         return SignOffs([])
-    _, tree = load_yaml_file(path, FILE)
+    _, tree = load_yaml_file(path, FILE, positions=positions)
     parsed = validate(SignOffFile, tree if tree is not None else {}, FILE)
     errors: list[PolicyError] = []
     seen: set[tuple[str, str, str]] = set()
