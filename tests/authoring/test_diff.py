@@ -61,3 +61,18 @@ def test_recorded_decisions_that_would_change(tmp_path: object) -> None:
     assert counts["decisions"] == 1
     assert (decision.outcome, new.outcome) == ("community_resolution", "no_further_action")
     assert counts["outcome_changes"] == 1 and counts["refused_by_new_version"] == 0
+
+
+def test_outputs_consults_and_sources_are_listed() -> None:
+    """acpo-2013-r4 adds the assessment due dates (outputs) on the bank holidays
+    (a source and a table); pathways' cif-2025 consults the gravity matrix."""
+    registry = Registry.load()
+    result = diff(registry, "gravity-matrix", "acpo-2013-r3", "acpo-2013-r4")
+    changes = {(c.kind, c.name): c for c in result.changes}
+    assert changes[("output", "assessment_due_by")].what == "added"
+    assert changes[("output", "assessment_within_working_days")].what == "changed"
+    assert "expr" in changes[("output", "assessment_within_working_days")].detail
+    assert changes[("document", "BH")].what == "added"
+    assert ("output", "yot_assessment") in changes
+    text = "\n".join(result.lines())
+    assert "added    output     assessment_due_by" in text

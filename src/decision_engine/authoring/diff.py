@@ -1,10 +1,11 @@
 """``decision-engine diff FAMILY V1 V2``: what changed between two versions, and which
 cases it changes.
 
-The structural part compares the documents (inputs, outcomes, parameters, table rows,
-rules, properties). The semantic part enumerates one reduced domain that both versions'
-reads refine (so a class means the same under each), evaluates both on every class at the
-same decision date, and lists the classes whose outcome changes as readable patterns.
+The structural part compares the documents (outcomes, resolution, monitoring, sources,
+inputs, consults, parameters, table rows, derived facts, rules, outputs, properties).
+The semantic part enumerates one reduced domain that both versions' reads refine (so a
+class means the same under each), evaluates both on every class at the same decision
+date, and lists the classes whose outcome changes as readable patterns.
 Given a store, recorded decisions under V1 are re-evaluated under V2 and counted.
 """
 
@@ -27,7 +28,8 @@ from decision_engine.policy import model as m
 
 @dataclass
 class Change:
-    kind: str  # input | outcome | parameter | table-row | rule | property | resolution
+    kind: str  # outcome | resolution | monitoring | document | input | consult |
+    #             parameter | table | table-row | derived | rule | output | property
     name: str
     what: str  # added | removed | changed
     detail: str = ""
@@ -125,7 +127,12 @@ def structural(p1: m.Policy, p2: m.Policy) -> list[Change]:
                               f"{p1.outcomes} → {p2.outcomes}"))
     if p1.resolution != p2.resolution:
         changes.append(Change("resolution", "resolution", "changed"))
+    if p1.monitoring != p2.monitoring:
+        changes.append(Change("monitoring", "monitoring", "changed",
+                              f"{p1.monitoring} → {p2.monitoring}"))
+    _keyed("document", p1.documents, p2.documents, changes)
     _keyed("input", p1.inputs, p2.inputs, changes)
+    _keyed("consult", p1.consults, p2.consults, changes)
     _keyed("parameter", p1.parameters, p2.parameters, changes)
     for tname in sorted({*p1.tables, *p2.tables}):
         if tname not in p2.tables or tname not in p1.tables:
@@ -138,6 +145,7 @@ def structural(p1: m.Policy, p2: m.Policy) -> list[Change]:
         changes.extend(rows)
     _keyed("derived", p1.derived, p2.derived, changes)
     _keyed("rule", {r.id: r for r in p1.rules}, {r.id: r for r in p2.rules}, changes)
+    _keyed("output", p1.outputs, p2.outputs, changes)
     _keyed("property", {p.id: p for p in p1.properties}, {p.id: p for p in p2.properties},
            changes)
     return changes
