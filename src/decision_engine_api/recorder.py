@@ -4,14 +4,13 @@ A durable commit costs one fsync and SQLite's own work around it (~1.5 ms a smal
 batch on this machine's disk, of which the fsync ~0.4 ms; 3.4 ms on an earlier disk), so
 one transaction per decision caps a worker at a few hundred decisions/s whatever the
 CPU. With group commit, requests hand their decision to one committer thread and await
-it; the committer
-takes everything that queued up while the previous COMMIT was flushing and records it
-with :meth:`Store.append_decisions` in one transaction; once it holds the write turn
-(other worker processes commit to the same store) it takes in what queued while it
-waited for it, instead of leaving that for another turn and another fsync. Every
-request is still answered only after the COMMIT that holds its decision, so the store's
-promise (an acknowledged decision survives a crash) is unchanged; only the number of
-fsyncs falls.
+it; the committer takes everything that queued up while the previous COMMIT was
+flushing and records it with :meth:`Store.append_decisions` in one transaction; once it
+holds the write turn (other worker processes commit to the same store) it takes in what
+queued while it waited for it, instead of leaving that for another turn and another
+fsync. Every request is still answered only after the COMMIT that holds its decision,
+so the store's promise (an acknowledged decision survives a crash) is unchanged; only
+the number of fsyncs falls.
 
 Each request validates and encodes its own decision (``Store.prepare_decision``) before
 it queues, so a bad entry fails only its own request and the committer's serial work —
