@@ -73,6 +73,7 @@ def test_index_lists_families_and_links_docs(api: Api) -> None:
     for family in api.services.registry.families():
         assert f"({family})" in r.text
     assert "npcc-2025" in r.text
+    assert "1 February 2025 →" in r.text  # the dates a version is in force, written out
 
 
 def test_health(api: Api) -> None:

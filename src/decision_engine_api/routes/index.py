@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from decision_engine_api.deps import ServicesDep
+from decision_engine_api.pages.render import day
 from decision_engine_api.render import summary
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(loader=PackageLoader("decision_engine_api", "templates"),
                    autoescape=select_autoescape(["html"]))
+_env.filters["day"] = day  # dates written out, as on the people's pages
 
 
 @router.get("/", response_class=HTMLResponse)
