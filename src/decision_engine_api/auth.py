@@ -161,6 +161,18 @@ async def session_principal(services: Services, request: Request) -> Principal:
     return principal
 
 
+def check_create(principal: Principal, family: str, families: frozenset[str]) -> None:
+    """403 unless *principal* may record *family* decisions (``decisions.create`` and the
+    family's role); an unknown family is left to the route's 404. The one statement of
+    this rule, for :func:`require` and the API's fast lane."""
+    if principal.role not in MATRIX["decisions.create"]:
+        raise ProblemError(403, "forbidden", "Forbidden",
+                           f"the {principal.role} role may not perform decisions.create")
+    if family in families and not principal.may_create(family):
+        raise ProblemError(403, "forbidden", "Forbidden",
+                           f"the {principal.role} role may not record {family} decisions")
+
+
 def require(action: Action, *, page: bool = False
             ) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """Dependency: an authenticated principal whose role may perform *action*: by API
@@ -181,13 +193,9 @@ def require(action: Action, *, page: bool = False
         if action == "decisions.create":
             # A path parameter on the pages; the last segment of the API's own
             # POST /v1/decisions/<family> route (one literal route per family).
-            family = str(request.path_params.get("family")
-                         or request.url.path.rsplit("/", 1)[-1])
-            # An unknown family is the route's 404, not a 403 here.
-            if family in services.families and not principal.may_create(family):
-                raise ProblemError(403, "forbidden", "Forbidden",
-                                   f"the {principal.role} role may not record {family} "
-                                   "decisions")
+            check_create(principal, str(request.path_params.get("family")
+                                        or request.url.path.rsplit("/", 1)[-1]),
+                         services.families)
         return principal
 
     dependency.__name__ = f"require_{action.replace('.', '_')}{'_page' if page else ''}"

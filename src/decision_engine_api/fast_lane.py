@@ -4,8 +4,9 @@ A recorded decision is the service's hot path. Under load, FastAPI's routing (a 
 against every route), dependency solving, request objects and exception middleware cost
 about as much CPU as deciding and recording the case (issue 14's profile), so this pure
 ASGI middleware, inside the body limit and the catch-all, answers a well-formed request
-itself: the same :func:`~decision_engine_api.auth.authenticate` and role checks, the same
-strict JSON, the same ``DecisionCreate`` model, the same evaluation, record and 201
+itself: the same key and role checks (:func:`~decision_engine_api.auth.authenticate`,
+:func:`~decision_engine_api.auth.check_create`), the same strict JSON, the same
+``DecisionCreate`` model, the same evaluation, record and 201
 (:func:`~decision_engine_api.routes.decisions.created_response`).
 
 Anything else goes down the full stack, which answers it: another path, method or
@@ -27,7 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from decision_engine import strict_json
-from decision_engine_api.auth import MATRIX, authenticate
+from decision_engine_api.auth import authenticate, check_create
 from decision_engine_api.models import DecisionCreate
 from decision_engine_api.routes.decisions import (
     created_response,
@@ -38,7 +39,6 @@ from decision_engine_api.routes.decisions import (
 from decision_engine_api.services import Services
 
 PREFIX = "/v1/decisions/"
-_CREATORS = MATRIX["decisions.create"]
 
 
 class FastLane:
@@ -75,8 +75,7 @@ class FastLane:
         try:
             principal = authenticate(services, authorization.decode("latin-1")
                                      if authorization is not None else None)
-            if principal.role not in _CREATORS or not principal.may_create(family):
-                raise PermissionError(principal.role)
+            check_create(principal, family, services.families)
             body = DecisionCreate.model_validate(
                 strict_json.loads(message.get("body", b""), root="body"))
             subject, decision = decide_case(services, family, body)
