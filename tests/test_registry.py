@@ -237,3 +237,16 @@ def test_a_tag_is_read_the_round_trip_way_only() -> None:
     tagged = "a: !!str 1\n"
     assert type(parse_yaml(tagged, "f", positions=False)["a"]) is \
         type(parse_yaml(tagged, "f")["a"])  # not read two ways
+
+
+@pytest.mark.parametrize("text", ["a: [1, 2\n", "a: 1\na: 2\n", "a: \"\\x\"\n", "\ta: 1\n"])
+def test_bad_yaml_read_without_positions_says_where_as_before(text: str) -> None:
+    """A text the fast reader refuses is refused by the round-trip reader in its words."""
+    from decision_engine.policy.loader import parse_yaml
+
+    with pytest.raises(PolicyError) as fast:
+        parse_yaml(text, "f.yaml", positions=False)
+    with pytest.raises(PolicyError) as slow:
+        parse_yaml(text, "f.yaml")
+    assert str(fast.value) == str(slow.value)
+    assert re.search(r"f\.yaml:\d+:\d+", str(fast.value))

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from decision_engine.errors import Location, PolicyError, PolicyErrors
 
@@ -41,8 +41,8 @@ def parse_yaml(text: str, file: str, *, positions: bool = True) -> Any:
         fast.allow_duplicate_keys = False
         try:
             return fast.load(text)
-        except MarkedYAMLError:
-            pass  # the round-trip loader below says where
+        except YAMLError:
+            pass  # whatever is wrong, the round-trip loader below says it, and where
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
