@@ -180,12 +180,14 @@ def fill(store: Store, cases: int, *, seed: int = 1, area: str = "demo",
     workers = workers if workers is not None else (os.cpu_count() or 1)
     done = finals = 0
     with _pool(registry, area, workers) as submit:
-        pending = submit([drawer.draw() for _ in range(batch)])
-        while done < cases:
+        pending: Pending | None = submit([drawer.draw() for _ in range(batch)])
+        while pending is not None:
             chosen, results = pending()
-            pending = submit([drawer.draw() for _ in range(batch)])  # decided meanwhile
             decided = [(c, r) for c, r in zip(chosen, results, strict=True)
                        if r is not None][:cases - done]
+            # the next batch is decided while this one is recorded, if one is needed
+            pending = (submit([drawer.draw() for _ in range(batch)])
+                       if done + len(decided) < cases else None)
             if not decided:
                 continue
             refs = store.append_decisions([prepared for _, (prepared, _) in decided])
@@ -215,11 +217,23 @@ def _pool(registry: Registry, area: str, workers: int,
         yield lambda chosen: lambda: (chosen, [_decide(c) for c in chosen])
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_start_worker, initargs=(registry, area)) as pool:
-        def submit(chosen: list[_Candidate]) -> Pending:
-            job = pool.map_async(_decide, chosen, chunksize=max(1, len(chosen) // (workers * 4)))
-            return lambda: (chosen, job.get())
+    pool = ctx.Pool(workers, initializer=_start_worker, initargs=(registry, area))
+
+    def submit(chosen: list[_Candidate]) -> Pending:
+        job = pool.map_async(_decide, chosen, chunksize=max(1, len(chosen) // (workers * 4)))
+        return lambda: (chosen, job.get())
+
+    try:
         yield submit
+    except BaseException:
+        pool.terminate()
+        raise
+    # Not terminate() (what ``with Pool`` does): terminating while the pool's task
+    # thread is still handing work to the workers can leave that thread waiting for the
+    # queue's lock for ever (seen in CI: the whole run hung). Everything submitted has
+    # been collected here, so the workers are idle and leave at close().
+    pool.close()
+    pool.join()
 
 
 def _finals(store: Store, rng: random.Random, registry: Registry, refs: list[Any],
