@@ -53,8 +53,6 @@ class CompiledPolicy:
     """Each output's closure: the definition ``compute_outputs`` is checked against."""
     compute_outputs: Outputs
     """All outputs in one generated function (``compiler.derive``)."""
-    set_members: tuple[tuple[str, tuple[str, ...]], ...]
-    message_facts: tuple[str, ...]
     validate: FactValidator
     message: Callable[[Mapping[str, Any]], dict[str, Any]]
     """A case as the durable-rules message: the facts rules read, as scalar fields; a set
@@ -132,21 +130,15 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         for i, rule in enumerate(policy.rules)
     )
     read = {name for r in rules for name in r.reads}
-    set_members = []
-    for name, inp in policy.inputs.items():
-        if inp.type == "set" and name in read:
-            members = list(policy.tables[inp.from_table].rows) if inp.from_table else list(
-                inp.values or [])
-            set_members.append((name, tuple(members)))
     scalars = [n for n, i in policy.inputs.items() if i.type not in ("set", "list")]
     for consult in policy.consults.values():
         scalars.extend(consult.expose)
     scalars.extend(policy.derived)
-    message_facts = [name for name in scalars if name in read]
-    message_fields = tuple((n, durable.field(n)) for n in message_facts)
+    message_fields = tuple((n, durable.field(n)) for n in scalars if n in read)
+    # each set a rule reads, with the field of every member some rule tests (`has`)
     member_fields = tuple((n, {v: key for (fact, v), key in durable.fields.items()
                                if fact == n and v is not None})
-                          for n, _ in set_members)
+                          for n, i in policy.inputs.items() if i.type == "set" and n in read)
     return CompiledPolicy(
         policy=policy,
         sha256=sha256,
@@ -156,8 +148,6 @@ def compile_policy(policy: m.Policy, sha256: str, file: str) -> CompiledPolicy:
         derive=derive_program(policy)[0],
         outputs=tuple((n, exprs.compile(d.expr)) for n, d in policy.outputs.items()),
         compute_outputs=outputs_program(policy)[0],
-        set_members=tuple(set_members),
-        message_facts=tuple(message_facts),
         message=message_program(message_fields, member_fields),
         validate=FactValidator(policy),
         parameter_values={k: p.value for k, p in policy.parameters.items()},

@@ -191,24 +191,22 @@ class Explainer:
         :meth:`reason_facts`), remembered as a list per set of rules and the exact values (by
         type too) of every fact they read or show: one lookup for the usual decision
         instead of one per reason. Anything else goes reason by reason."""
+        key: tuple[Any, ...] | None = None
         if read is not None:
             try:
                 found = read(facts)
-            except KeyError:  # a template value that is no fact: reason by reason
-                return [self.reason(r, facts, values) for r in effective]
-            kinds = tuple(map(type, found))
-            if not (list in kinds or dict in kinds):
-                key = (rules, found, kinds)
-                try:
+                kinds = tuple(map(type, found))
+                if not (list in kinds or dict in kinds):
+                    key = (rules, found, kinds)
                     held = self._reason_lists.get(key)
-                except TypeError:  # a value that cannot be a key
-                    return [self.reason(r, facts, values) for r in effective]
-                if held is None:
-                    held = keep(self._reason_lists, key,
-                                tuple(self.reason(r, facts, values) for r in effective),
-                                _REASONS)
-                return list(held)
-        return [self.reason(r, facts, values) for r in effective]
+                    if held is not None:
+                        return list(held)
+            except (KeyError, TypeError):  # a template value that is no fact; a value
+                key = None  # that cannot be a key: reason by reason
+        made = [self.reason(r, facts, values) for r in effective]
+        if key is not None:
+            keep(self._reason_lists, key, tuple(made), _REASONS)
+        return made
 
     @staticmethod
     def _careful_key(names: tuple[str, ...], facts: Mapping[str, Any],
