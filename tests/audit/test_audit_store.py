@@ -118,6 +118,33 @@ def test_audit_database_refuses_update_delete_and_forks(store_url: str, store: S
     assert store.verify().ok
 
 
+def test_audit_the_head_trigger_alone_refuses_a_fork_and_verify_names_a_copied_hash(
+        store_url: str, store: Store, decisions: list[Made]) -> None:
+    """prev_hash and hash are not UNIQUE (migration 11): the chain-head trigger is what
+    refuses a second record after an earlier one, and a record that repeats a hash (which
+    no UNIQUE index refuses now) is named by verify as altered."""
+    for made in decisions[:3]:
+        _append(store, made)
+    raw = Raw(store_url)
+    try:
+        rows = raw.execute("SELECT * FROM audit_records ORDER BY seq")
+        head = list(rows[-1])
+        fork = [4, "fork-id", *head[2:]]  # next seq, but it follows seq 2, not the head
+        fork[-2] = rows[1][-1]
+        marks = ", ".join("?" for _ in fork)
+        with pytest.raises((sqlite3.DatabaseError, psycopg.Error),
+                           match="does not extend the chain head"):
+            raw.execute(f"INSERT INTO audit_records VALUES ({marks})", tuple(fork))
+        copy = [4, "copy-id", *head[2:]]  # extends the head, repeating the head's hash
+        copy[-2] = head[-1]
+        raw.execute(f"INSERT INTO audit_records VALUES ({marks})", tuple(copy))
+    finally:
+        raw.close()
+    result = store.verify()
+    assert result.broken is not None and result.broken.seq == 4
+    assert "does not match its hash" in result.broken.why
+
+
 def test_audit_final_decision_needs_rationale_to_depart(store: Store,
                                                         decisions: list[Made]) -> None:
     made = decisions[0]
