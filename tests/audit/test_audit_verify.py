@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 from audit_support import Made, Raw
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from decision_engine.audit import Checkpoint, Store, open_store
+from decision_engine.audit.canonical import canonical as canonical_json
 from decision_engine.audit.records import COLUMNS, AuditRecord, record_hash
-from decision_engine.audit.verify import walk
+from decision_engine.audit.verify import _agrees, _Bad, _check_parsed, walk
 
 TEXT_COLUMNS = [c for c in COLUMNS if c != "seq"]
 
@@ -284,3 +287,66 @@ def test_audit_parallel_walk_finds_what_the_sequential_walk_finds(
         raw.close()
     rewritten = Checkpoint(seq=7, hash="0" * 64, count=7, created_at=cp.created_at)
     assert both((rewritten,)).broken is not None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=6)
+_DECISION_FIELDS = ("family", "policy_version", "policy_sha256", "decision_date", "outcome")
+
+
+def _decision_columns(made: Made) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+    output = json.loads(made.decision.canonical_json())
+    policy = output["policy"]
+    columns = {"family": policy["family"], "policy_version": policy["version"],
+               "policy_sha256": policy["sha256"], "decision_date": output["decision_date"],
+               "outcome": output["outcome"]}
+    return columns, canonical_json(output["input"]), output
+
+
+def test_verify_quick_decision_check_agrees_on_every_stored_decision(
+        decisions: list[Made]) -> None:
+    for made in decisions:
+        columns, facts, output = _decision_columns(made)
+        assert _agrees(columns, facts, canonical_json(output)), made.decision.family
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_verify_quick_decision_check_never_says_yes_where_the_full_check_says_no(
+        decisions: list[Made], data: st.DataObject) -> None:
+    """``_agrees`` answers yes only where the full parse would pass: altered columns,
+    fields of the output replaced by any JSON, removed, or an input that parses equal
+    but is not the same bytes."""
+    made = data.draw(st.sampled_from(decisions[:20]))
+    columns, facts, output = _decision_columns(made)
+    change = data.draw(st.sampled_from(["column", "field", "drop", "input", "facts"]))
+    if change == "column":
+        columns[data.draw(st.sampled_from(_DECISION_FIELDS))] = data.draw(
+            st.none() | st.text(max_size=12) | st.sampled_from(list(columns.values())))
+    elif change in ("field", "drop"):
+        path = data.draw(st.sampled_from([("decision_date",), ("outcome",), ("input",),
+                                          ("policy",), ("policy", "family"),
+                                          ("policy", "version"), ("policy", "sha256")]))
+        where = output if len(path) == 1 else output[path[0]]
+        if change == "drop":
+            where.pop(path[-1])
+        else:
+            where[path[-1]] = data.draw(_JSON)
+    elif change == "input":
+        output["input"][data.draw(st.text(max_size=6))] = data.draw(_JSON)
+    else:
+        facts = json.dumps(output["input"], indent=data.draw(st.sampled_from([None, 1]))
+                           ).encode()
+    encoded = canonical_json(output)
+    try:
+        _check_parsed(columns, facts, encoded)
+        full = True
+    except _Bad:
+        full = False
+    if _agrees(columns, facts, encoded):
+        assert full, change
+    if change == "facts":  # same value, other bytes: the full check still accepts it
+        assert full

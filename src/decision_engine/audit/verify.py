@@ -20,6 +20,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+import msgspec
 import orjson
 
 from decision_engine.audit import codec, raw_rows, verify_parallel
@@ -105,9 +106,53 @@ def _normalise(row: Sequence[Any]) -> dict[str, Any]:
 _DECISION_COLUMNS = ("family", "policy_version", "policy_sha256", "decision_date", "outcome")
 
 
+class _Policy(msgspec.Struct):
+    family: str
+    version: str
+    sha256: str
+
+
+class _Output(msgspec.Struct):
+    """What the decision check reads of an output; the rest (~6 KB) is skipped unparsed."""
+
+    decision_date: str
+    outcome: str
+    policy: _Policy
+    input: msgspec.Raw
+
+
+_OUTPUT = msgspec.json.Decoder(_Output)
+
+
+def _agrees(columns: Mapping[str, Any], facts_json: str | bytes,
+            output_json: str | bytes) -> bool:
+    """The quick yes (~3x quicker than parsing the whole output): the output's fields
+    equal the columns and its ``input`` is the input column byte for byte (both are
+    canonical, so in a stored decision it always is). Any doubt answers ``False`` and
+    :func:`_check_parsed` decides. A yes is a yes there too for any output it can read
+    (tested); the fields skipped here are checked as JSON but not as numbers in range."""
+    try:
+        output = _OUTPUT.decode(output_json)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return False
+    policy = output.policy
+    facts = facts_json.encode("utf-8") if isinstance(facts_json, str) else facts_json
+    return (columns["family"] == policy.family and columns["policy_version"] == policy.version
+            and columns["policy_sha256"] == policy.sha256
+            and columns["decision_date"] == output.decision_date
+            and columns["outcome"] == output.outcome and bytes(output.input) == facts)
+
+
 def _check_decision(columns: Mapping[str, Any], facts_json: str | bytes,
                     output_json: str | bytes) -> None:
     """A decision record's columns must agree with its own output (hash already good)."""
+    if not _agrees(columns, facts_json, output_json):
+        _check_parsed(columns, facts_json, output_json)
+
+
+def _check_parsed(columns: Mapping[str, Any], facts_json: str | bytes,
+                  output_json: str | bytes) -> None:
+    """The decision check on the whole parsed output: says what disagrees."""
     try:
         output = orjson.loads(output_json)  # ~4x json's speed; both strict here
         facts = orjson.loads(facts_json)
