@@ -24,8 +24,9 @@ class Appending(ChainStore):
                         actor_role: str, actor_id: str, service_area: str) -> RecordRef:
         """Record an engine decision; the subject's identifiers go to ``subjects``.
 
-        Returns only after COMMIT. Each decision gets its own random pseudonym, so
-        identifiers can be erased per decision when its family's retention ends.
+        Returns only after COMMIT. Each decision gets its own pseudonym (time-ordered,
+        80 random bits: :mod:`.ids`), so identifiers can be erased per decision when its
+        family's retention ends.
         """
         return self.append_decisions([DecisionEntry(decision, subject, actor_role, actor_id,
                                                     service_area)])[0]

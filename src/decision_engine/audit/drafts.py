@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from decision_engine.audit import codec, report_index
+from decision_engine.audit import codec, ids, report_index
 from decision_engine.audit.canonical import (
     canonical,
     canonical_fast,
@@ -74,7 +73,7 @@ class Draft:
     outcome: str | None = None
     input: str | None = None
     output: str | None = None
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=ids.record_id)
     age: int | None = field(default=None, init=False)
     """A decision's report-index values (:mod:`.report_index`): the child's age …"""
     report_facts: str | None = field(default=None, init=False)
@@ -123,7 +122,7 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
     dob = subject.date_of_birth.isoformat() if subject.date_of_birth else None
     monitoring = {str(k): str(v) for k, v in dict(subject.monitoring).items()}
     salt = secrets.token_hex(16)
-    draft.pseudonym = secrets.token_hex(16)
+    draft.pseudonym = ids.pseudonym()
     draft.subject_digest = subject_digest(salt, case_reference, dob, monitoring)
     return PreparedDecision(draft, (draft.pseudonym, salt, case_reference, dob,
                                     canonical_fast(monitoring).decode("utf-8"), utc_now()))
