@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from decision_engine.audit import Checkpoint, Store, open_store
 from decision_engine.audit.canonical import canonical as canonical_json
+from decision_engine.audit.drafts import parse_decision
 from decision_engine.audit.records import COLUMNS, AuditRecord, record_hash
 from decision_engine.audit.verify import _agrees, _Bad, _check_parsed, walk
 
@@ -298,12 +299,9 @@ _DECISION_FIELDS = ("family", "policy_version", "policy_sha256", "decision_date"
 
 
 def _decision_columns(made: Made) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
-    output = json.loads(made.decision.canonical_json())
-    policy = output["policy"]
-    columns = {"family": policy["family"], "policy_version": policy["version"],
-               "policy_sha256": policy["sha256"], "decision_date": output["decision_date"],
-               "outcome": output["outcome"]}
-    return columns, canonical_json(output["input"]), output
+    """The columns the store writes for *made*, its input column, its parsed output."""
+    columns: dict[str, Any] = dict(parse_decision(made.decision))
+    return columns, columns.pop("input").encode(), json.loads(columns.pop("output"))
 
 
 def test_verify_quick_decision_check_agrees_on_every_stored_decision(

@@ -234,7 +234,7 @@ class Registry:
 
     @staticmethod
     def _load_version(root: Path, family: str, entry: VersionEntry,
-                      where: Location, positions: bool = True) -> PolicyVersion:
+                      where: Location, positions: bool) -> PolicyVersion:
         path = root / entry.file
         if not path.is_file():
             raise PolicyError(where, "missing-file",

@@ -40,7 +40,7 @@ def moment(value: str | None) -> str:
     if not value:
         return ""
     try:
-        at = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = dt.datetime.fromisoformat(value)  # Python 3.11 reads the "Z"
     except ValueError:
         return value
     return f"{day(at.date())}, {at:%H:%M} UTC"
