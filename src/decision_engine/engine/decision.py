@@ -225,11 +225,19 @@ def _plain(value: Any) -> bool:
     return False
 
 
+_AS_DICT = frozenset({PolicyRef, SourceRef, Reason, OutcomeStatus, Counterfactual})
+"""Models encoded as their ``__dict__`` whatever they hold (not subclasses: a subclass
+may add members). ~47 models in a decision: checked by exact type first, as the
+isinstance chain below cost ~10 µs of a ~22 µs encoding."""
+
+
 def _fields(obj: Any) -> dict[str, Any]:
     """A model's fields as orjson should encode them: what ``model_dump(mode="json")``
     gives for the models in a decision (no aliases, no computed fields, extra
     forbidden), less the members a decision's format predates. Anything else raises
     TypeError, so :meth:`Decision.canonical_json` falls back to pydantic."""
+    if type(obj) in _AS_DICT:
+        return obj.__dict__  # type: ignore[no-any-return]
     if isinstance(obj, Decision):
         later = _LATER_MEMBERS.get(obj.format)
         if later:
