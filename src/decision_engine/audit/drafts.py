@@ -8,6 +8,7 @@ the chain-head lock only assigns ``seq``, ``prev_hash`` and ``hash``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 from collections.abc import Mapping
@@ -139,13 +140,16 @@ def decision_format(decision: DecisionLike) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=256)
 def recorded_format(detail: str | None) -> int:
     """The decision format a stored decision record was written in (its ``detail``).
 
-    Records from before formats were numbered have ``{}``: they are format 1."""
+    Records from before formats were numbered have ``{}``: they are format 1. A store
+    holds a handful of distinct details (format x engine version), so replay's million
+    reads are mostly cache hits."""
     if not detail:
         return 1
-    value = json.loads(detail).get("decision_format", 1)
+    value = orjson.loads(detail).get("decision_format", 1)
     if not isinstance(value, int) or isinstance(value, bool):
         raise AuditValidationError("detail.decision_format", f"{value!r} is not a format number")
     return value

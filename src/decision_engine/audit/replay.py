@@ -221,6 +221,14 @@ def _loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def _who(row: Sequence[Any], replay_version: str) -> dict[str, Any]:
+    """A reported decision's identification (built only for the few reported)."""
+    seq, record_id, pseudonym, family, version, day, outcome = row[:7]
+    return {"seq": seq, "decision_id": record_id, "pseudonym": pseudonym, "family": family,
+            "decision_date": day, "recorded_version": version,
+            "replay_version": replay_version, "recorded_outcome": outcome}
+
+
 def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
                 target_version: str | None) -> ChunkResult:
     """Replay rows selected in ``_ROW_COLUMNS`` order (pure, so it is easy to test).
@@ -228,15 +236,13 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
     Each decision is re-made in the decision format it was recorded in (its ``detail``
     says which; records from before formats were numbered are format 1)."""
     result = ChunkResult()
-    for seq, record_id, pseudonym, family, version, day, outcome, stored_facts, \
-            stored_output, detail in rows:
+    transitions: Counter[tuple[str, str, str]] = Counter()
+    versions: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        _, _, _, family, version, day, outcome, stored_facts, stored_output, detail = row
         facts, output = codec.unpack(stored_facts), codec.unpack(stored_output)
-        result.processed += 1
-        result.versions[(family, version)] += 1
+        versions[family, version] += 1
         replay_version = target_version or version
-        who = {"seq": seq, "decision_id": record_id, "pseudonym": pseudonym, "family": family,
-               "decision_date": day, "recorded_version": version,
-               "replay_version": replay_version, "recorded_outcome": outcome}
         try:
             new = evaluate(family, _loads(facts), dt.date.fromisoformat(day),
                            replay_version, recorded_format(detail),
@@ -244,14 +250,15 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
         except Exception as exc:  # report every failure, keep going with the rest
             result.errors += 1
             result.items.append(ReplayItem(status="error", replayed_outcome=None,
-                                           error=f"{type(exc).__name__}: {exc}"[:500], **who))
+                                           error=f"{type(exc).__name__}: {exc}"[:500],
+                                           **_who(row, replay_version)))
             continue
         new_outcome = str(new.outcome)
-        result.transitions[(family, outcome, new_outcome)] += 1
+        transitions[family, outcome, new_outcome] += 1
         if target_version is not None:
             if new_outcome != outcome:
                 result.items.append(ReplayItem(status="changed", replayed_outcome=new_outcome,
-                                               **who))
+                                               **_who(row, replay_version)))
             continue
         # Reproduced means: the decision's own canonical bytes equal the stored ones. The
         # reference encoder settles the (float / non-BMP) cases a fast encoder may differ on.
@@ -266,7 +273,10 @@ def replay_rows(rows: Iterable[Sequence[Any]], evaluate: Evaluate,
         result.differs += 1
         result.items.append(ReplayItem(status="differs", replayed_outcome=new_outcome,
                                        diffs=tuple(json_diff(json.loads(output), data)),
-                                       **who))
+                                       **_who(row, replay_version)))
+    result.processed = sum(versions.values())
+    result.transitions.update(transitions)
+    result.versions.update(versions)
     return result
 
 
