@@ -11,6 +11,7 @@ exactly what is wrong; ``tests/audit/test_audit_raw_rows.py`` checks the two agr
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,17 +21,24 @@ from decision_engine.audit.canonical import PLAIN_BYTES
 from decision_engine.audit.records import COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, KEY_PREFIX
 
 _AT = {name: COLUMNS.index(name) for name in COLUMNS}
-_ORDER = {name: i for i, name in enumerate(HASHED_COLUMNS)}
-_PREFIXES = [KEY_PREFIX[name] for name in HASHED_COLUMNS]
-_SCALARS = [name for name in HASHED_COLUMNS
+_MEMBERS = operator.itemgetter(*[_AT[name] for name in HASHED_COLUMNS])
+"""A row's values in the body's member order."""
+_SEQ = HASHED_COLUMNS.index("seq")
+_SCALARS = [i for i, name in enumerate(HASHED_COLUMNS)
             if name != "seq" and name not in JSON_COLUMNS]
-_TEXTS = [name for name in HASHED_COLUMNS if name in JSON_COLUMNS]
-_SCALAR_AT = [_AT[name] for name in _SCALARS]
-_TEXT_AT = [_AT[name] for name in _TEXTS]
-_TEXT_PACKED = [name in codec.PACKED_COLUMNS for name in _TEXTS]
-_SEQ_AT = _AT["seq"]
-# Where each value lands in the body: scalars, then JSON texts, then seq.
-_SLOTS = [_ORDER[name] for name in (*_SCALARS, *_TEXTS, "seq")]
+_TEXTS = [i for i, name in enumerate(HASHED_COLUMNS) if name in JSON_COLUMNS]
+_TEXT_NAMES = [HASHED_COLUMNS[i] for i in _TEXTS]
+_PACKED = [i for i in _TEXTS if HASHED_COLUMNS[i] in codec.PACKED_COLUMNS]
+_TEMPLATES: dict[tuple[bool, ...], bytes] = {}
+"""Body templates by which members are null (a handful: one or two per kind)."""
+
+
+def _template(nulls: tuple[bool, ...]) -> bytes:
+    """The body with a ``%s`` for each value present (scalars quoted, JSON verbatim)."""
+    scalars = set(_SCALARS)
+    parts = [KEY_PREFIX[name] + (b"null" if null else b'"%s"' if i in scalars else b"%s")
+             for i, (name, null) in enumerate(zip(HASHED_COLUMNS, nulls, strict=True))]
+    return b"{" + b",".join(parts) + b"}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,29 +66,28 @@ class RawRecord:
 def read(row: Sequence[Any]) -> RawRecord | None:
     """The record in *row* (``COLUMNS`` order, raw text), or ``None`` when any value
     needs the careful path."""
-    seq = row[_SEQ_AT]
+    seq = row[_AT["seq"]]
     if type(seq) is not int:
         return None
-    scalars = [row[i] for i in _SCALAR_AT]
-    texts = [row[i] for i in _TEXT_AT]
+    values = list(_MEMBERS(row))
     try:
-        if any(type(v) is str for v in (*scalars, *texts)):  # PostgreSQL returns text
-            scalars = [v.encode("utf-8") if type(v) is str else v for v in scalars]
-            texts = [v.encode("utf-8") if type(v) is str else v for v in texts]
+        if any(type(v) is str for v in values):  # PostgreSQL returns text
+            values = [v.encode("utf-8") if type(v) is str else v for v in values]
         # join() refuses anything but bytes; the pattern holds for the whole iff for each
-        if not PLAIN_BYTES.fullmatch(b"".join([v for v in scalars if v is not None])):
+        if not PLAIN_BYTES.fullmatch(b"".join([values[i] for i in _SCALARS
+                                               if values[i] is not None])):
             return None
-        texts = [codec.unpack_bytes(v) if packed and v is not None else v
-                 for packed, v in zip(_TEXT_PACKED, texts, strict=True)]
-        if any(v is not None and type(v) is not bytes for v in texts):
+        for i in _PACKED:
+            if values[i] is not None:
+                values[i] = codec.unpack_bytes(values[i])
+        if any(values[i] is not None and type(values[i]) is not bytes for i in _TEXTS):
             return None
-        values = [b"null" if v is None else b'"' + v + b'"' for v in scalars]
-        values += [b"null" if v is None else v for v in texts]
-        values.append(str(seq).encode("ascii"))
-        ordered: list[bytes] = [b""] * len(values)
-        for slot, value in zip(_SLOTS, values, strict=True):
-            ordered[slot] = value
-        body = b"{" + b",".join([p + v for p, v in zip(_PREFIXES, ordered, strict=True)]) + b"}"
+        values[_SEQ] = str(seq).encode("ascii")
+        nulls = tuple([v is None for v in values])
+        template = _TEMPLATES.get(nulls)
+        if template is None:
+            template = _TEMPLATES[nulls] = _template(nulls)
+        body = template % tuple([v for v in values if v is not None])
         if not body.isascii():
             body.decode("utf-8")  # text must be UTF-8 (no lone surrogates either)
         digest = row[_AT["hash"]]
@@ -90,7 +97,8 @@ def read(row: Sequence[Any]) -> RawRecord | None:
             return None
         return RawRecord(seq, _str(row[_AT["id"]]), _str(row[_AT["kind"]]),
                          _str(row[_AT["prev_hash"]]), digest, body,
-                         dict(zip(_TEXTS, texts, strict=True)), row)
+                         {name: values[i] for name, i in zip(_TEXT_NAMES, _TEXTS,
+                                                             strict=True)}, row)
     except (codec.CodecError, UnicodeError, TypeError):
         return None
 
