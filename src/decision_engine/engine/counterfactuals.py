@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -36,13 +36,21 @@ from decision_engine.compiler.outcome import (
     outcome_reads,
 )
 from decision_engine.compiler.program import CompiledPolicy
-from decision_engine.engine.decision import Counterfactual, Decision, build
+from decision_engine.engine.decision import Counterfactual, build
 from decision_engine.engine.memo import keep
 from decision_engine.errors import DecisionEngineError
 from decision_engine.policy import model as m
 
-Consult = Callable[[str, Mapping[str, Any], dt.date], Decision]
-"""Decides a consulted family: (family, facts, day) → its decision."""
+
+class Exposes(Protocol):
+    """What a change tried through a consult reads of the consulted family's answer: a
+    value at a path (a :class:`Decision`, or the lighter ``evaluation.Peek``)."""
+
+    def at(self, path: str) -> Any: ...
+
+
+Consult = Callable[[str, Mapping[str, Any], dt.date], Exposes]
+"""Decides a consulted family: (family, facts, day) → what it exposes."""
 
 
 @dataclass(frozen=True)

@@ -187,12 +187,10 @@ class Decision(_Frozen):
         try:
             if head in _LATER_MEMBERS.get(self.format, ()):
                 raise KeyError(head)  # this format predates the member
-            data: Any = self.__dict__[head]
-            for part in rest.split(".") if rest else ():
-                data = _fields(data)[part] if isinstance(data, BaseModel) else data[part]
+            data = follow(self.__dict__[head], rest)
         except (KeyError, TypeError):  # absent here, or not a model _fields encodes
             return at_path(self.as_json(), path)
-        return data if _plain(data) else at_path(self.as_json(), path)
+        return data if plain_json(data) else at_path(self.as_json(), path)
 
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical encoding: the bytes that are hashed and replayed.
@@ -213,15 +211,24 @@ class Decision(_Frozen):
         return out
 
 
-def _plain(value: Any) -> bool:
+def follow(data: Any, rest: str) -> Any:
+    """The value at dotted path *rest* inside *data*, models read through the fields
+    :meth:`Decision.canonical_json` encodes; raises KeyError or TypeError where there is
+    none."""
+    for part in rest.split(".") if rest else ():
+        data = _fields(data)[part] if isinstance(data, BaseModel) else data[part]
+    return data
+
+
+def plain_json(value: Any) -> bool:
     """JSON data as ``model_dump(mode="json")`` leaves it: strings, integers, booleans,
     nulls, and lists and string-keyed objects of them."""
     if value is None or type(value) in (str, int, bool):
         return True
     if type(value) is list:
-        return all(_plain(v) for v in value)
+        return all(plain_json(v) for v in value)
     if type(value) is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
+        return all(type(k) is str and plain_json(v) for k, v in value.items())
     return False
 
 

@@ -3,6 +3,9 @@
 Steps: validate facts against declared domains → consult other families → derive facts
 (lookups, scores) → match rules (durable-rules, or the fast predicates) → resolve the
 outcome (indications, blocks, the severity ladder) → outputs → reasons and provenance.
+The steps up to the outputs can refuse a case; explaining it cannot. So a change tried
+for a counterfactual through a consult reads the consulted family from a :class:`Peek`
+(those steps only) instead of a whole decision.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from decision_engine.engine.decision import (
     Provenance,
     SourceRef,
     build,
+    follow,
+    plain_json,
 )
 from decision_engine.engine.explain import Explainer, FactsReader, TemplateValues
 from decision_engine.engine.matchers import Matcher
@@ -94,13 +99,25 @@ def resolution(cp: CompiledPolicy, explain: Explainer, fired: tuple[int, ...]) -
     return held
 
 
-def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
-                      matcher: Matcher, consult: Consult | None = None,
-                      fmt: int = DECISION_FORMAT,
-                      signoffs: Mapping[str, str] | None = None) -> Decision:
-    """The decision in format *fmt* (callers check it: ``decision.check_format``).
-    *signoffs* (``target`` → words) are the local sign-offs in effect on *on*; callers
-    pass them for format 3 on only."""
+@dataclass(slots=True)
+class _Core:
+    """What a case decides before it is explained: everything a consulter can read."""
+
+    inputs: dict[str, Any]
+    ctx: Context
+    given: Mapping[str, Any]
+    """The inputs and consulted facts, before derived facts join them."""
+    consulted: list[Provenance]
+    consulted_warnings: list[str]
+    derived: dict[str, Any]
+    res: Resolution
+    outputs: dict[str, Any]
+
+
+def _core(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date, matcher: Matcher,
+          consult: Consult | None) -> _Core:
+    """Validate, consult, derive, match, resolve and compute outputs (the steps that can
+    refuse a case; explaining it cannot)."""
     explain = explainer(cp)
     inputs = cp.validate(facts)
     ctx = Context(facts=dict(inputs), decision_date=on)
@@ -115,28 +132,44 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     consulted, consulted_warnings = (_consult(cp, inputs, ctx, on, consult)
                                      if cp.policy.consults else ([], []))
     # the inputs and consulted facts (none consulted: the inputs, which nothing changes)
-    given = None if fmt < 2 else dict(ctx.facts) if consulted else inputs
+    given = dict(ctx.facts) if consulted else inputs
     derived = cp.derive(ctx)  # written to ctx.facts too
     res = resolution(cp, explain, tuple(matcher.match(ctx.facts)))
-    outcome, effective = res.outcome, res.effective
     outputs = dict(res.outputs)
-
     if cp.outputs:
-        scope = Context(facts={**ctx.facts, **outputs, "outcome": outcome}, decision_date=on,
-                        lookups=ctx.lookups, params=ctx.params, notes=ctx.notes)
+        scope = Context(facts={**ctx.facts, **outputs, "outcome": res.outcome},
+                        decision_date=on, lookups=ctx.lookups, params=ctx.params,
+                        notes=ctx.notes)
         cp.compute_outputs(scope, outputs)  # each written to scope.facts too
+    return _Core(inputs, ctx, given, consulted, consulted_warnings, derived, res, outputs)
+
+
+def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
+                      matcher: Matcher, consult: Consult | None = None,
+                      fmt: int = DECISION_FORMAT,
+                      signoffs: Mapping[str, str] | None = None,
+                      peek: PeekConsult | None = None) -> Decision:
+    """The decision in format *fmt* (callers check it: ``decision.check_format``).
+    *signoffs* (``target`` → words) are the local sign-offs in effect on *on*; callers
+    pass them for format 3 on only. *peek*, if given, answers the consults of changes
+    tried for counterfactuals (only what they expose is read); else *consult* does."""
+    explain = explainer(cp)
+    core = _core(cp, facts, on, matcher, consult)
+    ctx, res, outputs = core.ctx, core.res, core.outputs
+    outcome, effective = res.outcome, res.effective
 
     values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
                             {"outcome": outcome, "decision_date": on})  # text(): ISO
     reasons = explain.reasons(res.rule_ids, res.reason_facts, effective, ctx.facts, values)
     provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
-    warnings = consulted_warnings + warnings
+    warnings = core.consulted_warnings + warnings
     warnings.extend(res.rule_warnings)
     for template in res.warn_templates:
         warnings.append(template.format_map(values))
     warnings.extend(ctx.notes)
 
-    found = [] if given is None else counterfactuals(cp).find(given, on, outcome, consult)
+    found = ([] if fmt < 2 else
+             counterfactuals(cp).find(core.given, on, outcome, peek or consult))
 
     # build(): every value here was made by this module from validated data
     return build(
@@ -144,8 +177,8 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         format=fmt,
         decision_date=on,
         policy=explain.policy_ref,
-        input=inputs,
-        derived=derived,
+        input=core.inputs,
+        derived=core.derived,
         indicated=res.indicated,
         outcome=outcome,
         summary=res.summary,
@@ -154,10 +187,55 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         outputs=outputs,
         flags=list(res.flags),
         reasons=reasons,
-        provenance=consulted + provenance if consulted else provenance,
+        provenance=core.consulted + provenance if core.consulted else provenance,
         warnings=warnings,
         counterfactuals=found,
     )
+
+
+class Peek:
+    """What a consulted family's decision exposes, without explaining it (no reasons,
+    provenance or warnings: ~half the work of a consult). :meth:`at` answers as
+    :meth:`Decision.at` does; anything it does not hold plainly comes from the full
+    decision, made once when first asked for."""
+
+    __slots__ = ("_core", "_full", "_made")
+
+    def __init__(self, core: _Core, full: Callable[[], Decision]) -> None:
+        self._core, self._full = core, full
+        self._made: Decision | None = None
+
+    def at(self, path: str) -> Any:
+        head, _, rest = path.partition(".")
+        core = self._core
+        parts = {"indicated": core.res.indicated, "outcome": core.res.outcome,
+                 "derived": core.derived, "outputs": core.outputs, "input": core.inputs,
+                 "outcomes": core.res.outcomes, "variant": core.res.variant}
+        try:
+            data = follow(parts[head], rest)
+        except (KeyError, TypeError):
+            data = _ABSENT
+        if data is _ABSENT or not plain_json(data):
+            made = self._made
+            if made is None:
+                made = self._made = self._full()
+            return made.at(path)
+        return data
+
+
+_ABSENT = object()
+
+
+PeekConsult = Callable[[str, Mapping[str, Any], dt.date], Peek]
+
+
+def peek_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
+                  matcher: Matcher, consult: Consult | None,
+                  full: Callable[[], Decision]) -> Peek:
+    """What the decision on *facts* exposes (:class:`Peek`); raises as
+    :func:`evaluate_compiled` would (explaining a case never refuses it). *full* makes
+    the whole decision if a path needs it."""
+    return Peek(_core(cp, facts, on, matcher, consult), full)
 
 
 def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt.date,

@@ -16,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from decision_engine.compiler.program import CompiledPolicy, compile_policy
 from decision_engine.engine.decision import DECISION_FORMAT, Decision, check_format
-from decision_engine.engine.evaluation import evaluate_compiled
+from decision_engine.engine.evaluation import (
+    Consult,
+    Peek,
+    PeekConsult,
+    evaluate_compiled,
+    peek_compiled,
+)
 from decision_engine.engine.matchers import DurableMatcher, FastMatcher, Matcher
 from decision_engine.errors import InputError, UnknownPolicyError
 from decision_engine.policy.registry import PolicyVersion, Registry
@@ -165,21 +171,56 @@ class Engine:
         provenance), so a later revision of a consulted family never changes it."""
         check_format(fmt)
         pv = self.registry.select(family, on, version)
+        cp, matcher = self._ready_for(pv, engine)
+        signed = fmt >= 3 if signed is None else signed
+        consult = peek = None
+        if cp.policy.consults:
+            consult = self._consulter(engine, signed, pins)
+            peek = self._peeker(engine, signed, pins)
+        signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
+        return evaluate_compiled(cp, facts, on, matcher, consult, fmt, signoffs or None,
+                                 peek)
+
+    def peek(self, family: str, facts: Mapping[str, Any], on: dt.date,
+             version: str | None = None, *, engine: EngineKind = "durable",
+             signed: bool = False, pins: Mapping[str, str] | None = None) -> Peek:
+        """What the format-1 decision :meth:`evaluate` would make exposes, without
+        explaining it (``evaluation.Peek``); raises as that evaluation would."""
+        pv = self.registry.select(family, on, version)
+        cp, matcher = self._ready_for(pv, engine)
+        consult = self._consulter(engine, signed, pins) if cp.policy.consults else None
+
+        def full() -> Decision:
+            return self.evaluate(family, facts, on, version, engine=engine, fmt=1,
+                                 signed=signed, pins=pins)
+
+        return peek_compiled(cp, facts, on, matcher, consult, full)
+
+    def _consulter(self, engine: EngineKind, signed: bool,
+                   pins: Mapping[str, str] | None) -> Consult:
+        """Decides a consulted family for its consulter (the version *pins* names, if any)."""
+        def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
+            # only exposed parts are read; format 1 is the least work to build
+            return self.evaluate(other, other_facts, day,
+                                 None if pins is None else pins.get(other),
+                                 engine=engine, fmt=1, signed=signed, pins=pins)
+        return consult
+
+    def _peeker(self, engine: EngineKind, signed: bool,
+                pins: Mapping[str, str] | None) -> PeekConsult:
+        """The same for a change tried for a counterfactual, which reads only what the
+        consulted family exposes."""
+        def peek(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Peek:
+            return self.peek(other, other_facts, day, None if pins is None else pins.get(other),
+                             engine=engine, signed=signed, pins=pins)
+        return peek
+
+    def _ready_for(self, pv: PolicyVersion, engine: EngineKind,
+                   ) -> tuple[CompiledPolicy, Matcher]:
         ready = self._ready.get((pv, engine))
         if ready is None:
             ready = self._ready[(pv, engine)] = (self.compiled(pv), self.matcher(pv, engine))
-        cp, matcher = ready
-        signed = fmt >= 3 if signed is None else signed
-        consult = None
-        if cp.policy.consults:
-            def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
-                # only exposed parts are read; format 1 is the least work to build
-                return self.evaluate(other, other_facts, day,
-                                     None if pins is None else pins.get(other),
-                                     engine=engine, fmt=1, signed=signed, pins=pins)
-
-        signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
-        return evaluate_compiled(cp, facts, on, matcher, consult, fmt, signoffs or None)
+        return ready
 
     def decide(self, family: str, case: Mapping[str, Any] | Case, on: dt.date | None = None,
                version: str | None = None, *, engine: EngineKind = "durable",
