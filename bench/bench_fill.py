@@ -63,6 +63,12 @@ def _written() -> int:
         return 0
 
 
+def _entries(made: list[tuple[Any, Any]], done: int, size: int) -> list[DecisionEntry]:
+    """The next *size* decisions to record, cycling through *made*."""
+    return [DecisionEntry(made[(done + k) % len(made)][1], made[(done + k) % len(made)][0],
+                          "panel", "bench", "north") for k in range(size)]
+
+
 def _fill(url: str, made: list[tuple[Any, Any]], records: int, batch: int,
           ) -> tuple[float, float, float, float]:
     """Rate, CPU µs per decision, bytes on disk per decision (SQLite) and bytes this
@@ -72,9 +78,7 @@ def _fill(url: str, made: list[tuple[Any, Any]], records: int, batch: int,
         wall, cpu, done = time.perf_counter(), time.process_time(), 0
         while done < records:
             size = min(batch, records - done)
-            store.append_decisions([
-                DecisionEntry(made[(done + k) % len(made)][1], made[(done + k) % len(made)][0],
-                              "panel", "bench", "north") for k in range(size)])
+            store.append_decisions(_entries(made, done, size))
             done += size
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         written = _written() - written
@@ -101,9 +105,7 @@ def _serial(url: str, made: list[tuple[Any, Any]], records: int, batch: int,
         while done < records:
             size = min(batch, records - done)
             started = time.process_time()
-            prepared = [store.prepare_decision(DecisionEntry(
-                made[(done + k) % len(made)][1], made[(done + k) % len(made)][0],
-                "panel", "bench", "north")) for k in range(size)]
+            prepared = [store.prepare_decision(e) for e in _entries(made, done, size)]
             prep += time.process_time() - started
             w, c = time.perf_counter(), time.process_time()
             store.append_decisions(prepared)

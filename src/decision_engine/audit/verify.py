@@ -279,9 +279,7 @@ def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
     with closing(rows):
         for row in rows:
             (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
-             seq, erased_pseudonym, created_at, recorded_at) = [
-                v.decode("utf-8", errors="replace") if type(v) is bytes else _txt(v)
-                for v in row]  # _txt inlined for the common case: a million rows
+             seq, erased_pseudonym, created_at, recorded_at) = [_txt(v) for v in row]
             if seq is None:
                 yield f"subject {pseudonym}: no decision record carries this pseudonym"
                 continue

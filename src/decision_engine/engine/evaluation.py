@@ -105,8 +105,9 @@ class _Core:
 
     inputs: dict[str, Any]
     ctx: Context
-    given: Mapping[str, Any]
-    """The inputs and consulted facts, before derived facts join them."""
+    given: Mapping[str, Any] | None
+    """The inputs and consulted facts, before derived facts join them (what
+    counterfactuals change; kept only when asked for)."""
     consulted: list[Provenance]
     consulted_warnings: list[str]
     derived: dict[str, Any]
@@ -115,7 +116,7 @@ class _Core:
 
 
 def _core(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date, matcher: Matcher,
-          consult: Consult | None) -> _Core:
+          consult: Consult | None, keep_given: bool) -> _Core:
     """Validate, consult, derive, match, resolve and compute outputs (the steps that can
     refuse a case; explaining it cannot)."""
     explain = explainer(cp)
@@ -132,7 +133,7 @@ def _core(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date, matcher: Ma
     consulted, consulted_warnings = (_consult(cp, inputs, ctx, on, consult)
                                      if cp.policy.consults else ([], []))
     # the inputs and consulted facts (none consulted: the inputs, which nothing changes)
-    given = dict(ctx.facts) if consulted else inputs
+    given = None if not keep_given else dict(ctx.facts) if consulted else inputs
     derived = cp.derive(ctx)  # written to ctx.facts too
     res = resolution(cp, explain, tuple(matcher.match(ctx.facts)))
     outputs = dict(res.outputs)
@@ -154,7 +155,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     pass them for format 3 on only. *peek*, if given, answers the consults of changes
     tried for counterfactuals (only what they expose is read); else *consult* does."""
     explain = explainer(cp)
-    core = _core(cp, facts, on, matcher, consult)
+    core = _core(cp, facts, on, matcher, consult, keep_given=fmt >= 2)
     ctx, res, outputs = core.ctx, core.res, core.outputs
     outcome, effective = res.outcome, res.effective
 
@@ -168,7 +169,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
         warnings.append(template.format_map(values))
     warnings.extend(ctx.notes)
 
-    found = ([] if fmt < 2 else
+    found = ([] if core.given is None else
              counterfactuals(cp).find(core.given, on, outcome, peek or consult))
 
     # build(): every value here was made by this module from validated data
@@ -199,20 +200,20 @@ class Peek:
     :meth:`Decision.at` does; anything it does not hold plainly comes from the full
     decision, made once when first asked for."""
 
-    __slots__ = ("_core", "_full", "_made")
+    __slots__ = ("_full", "_made", "_parts")
 
     def __init__(self, core: _Core, full: Callable[[], Decision]) -> None:
-        self._core, self._full = core, full
+        self._parts: dict[str, Any] = {
+            "indicated": core.res.indicated, "outcome": core.res.outcome,
+            "derived": core.derived, "outputs": core.outputs, "input": core.inputs,
+            "outcomes": core.res.outcomes, "variant": core.res.variant}
+        self._full = full
         self._made: Decision | None = None
 
     def at(self, path: str) -> Any:
         head, _, rest = path.partition(".")
-        core = self._core
-        parts = {"indicated": core.res.indicated, "outcome": core.res.outcome,
-                 "derived": core.derived, "outputs": core.outputs, "input": core.inputs,
-                 "outcomes": core.res.outcomes, "variant": core.res.variant}
         try:
-            data = follow(parts[head], rest)
+            data = follow(self._parts[head], rest)
         except (KeyError, TypeError):
             data = _ABSENT
         if data is _ABSENT or not plain_json(data):
@@ -235,7 +236,7 @@ def peek_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     """What the decision on *facts* exposes (:class:`Peek`); raises as
     :func:`evaluate_compiled` would (explaining a case never refuses it). *full* makes
     the whole decision if a path needs it."""
-    return Peek(_core(cp, facts, on, matcher, consult), full)
+    return Peek(_core(cp, facts, on, matcher, consult, keep_given=False), full)
 
 
 def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt.date,
