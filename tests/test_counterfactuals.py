@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision_engine.engine import Decision
+from decision_engine.engine import Decision, Engine
 from decision_engine.engine.counterfactuals import plans
 from decision_engine.engine.decision import DECISION_FORMAT
 from decision_engine.errors import DecisionEngineError
@@ -196,3 +196,71 @@ def test_a_peek_exposes_what_the_consulted_decision_exposes(
                 peek.at(path)
             continue
         assert peek.at(path) == expected, path
+
+
+# A change tried through a consult is decided by the consulted version the decision
+# used, which replay pins to what was recorded. Two versions can agree on a case (the
+# same exposed facts) and not on a change to it, so the memo must not answer one
+# version's decision with another's counterfactuals: one engine deciding under both
+# must give exactly the bytes of an engine that only ever decided under one.
+_PINNED: dict[str, Engine] = {}
+
+
+def _alone(pin: str) -> Engine:
+    """An engine that only ever decides with the consulted gravity matrix *pin*."""
+    if pin not in _PINNED:
+        _PINNED[pin] = Engine(REGISTRY)
+    return _PINNED[pin]
+
+
+def _pathways(engine: Engine, facts: dict[str, Any], on: dt.date, version: str,
+              pin: str) -> bytes:
+    return engine.evaluate("oocd-pathways", facts, on, version, engine="fast",
+                           pins={"gravity-matrix": pin}).canonical_json()
+
+
+def test_counterfactuals_through_a_consult_follow_the_consulted_version() -> None:
+    # insufficient evidence: both matrices expose the same facts, but with the
+    # evidence the 2013 matrix leaves the pathways explored and the 2023 one does not
+    facts = {"admission": "admitted", "age": 15, "aggravating": [], "care_status": "none",
+             "charging_decision_by": "police", "considered": ["community_resolution"],
+             "departure_rationale_recorded": False, "exploitation_concerns": True,
+             "exploitation_considered": True, "first_time_entrant": False,
+             "fte_checklist_completed": True, "joint_decision_recorded": False,
+             "lac_checklist_completed": False, "lac_protocol_followed": False,
+             "mitigating": [], "never_charged_before": False, "offence": "sexual_assault",
+             "offence_in_care_placement": True, "oocd_explained_before_interview": False,
+             "oocd_refused_for_previous_disposals": False, "previous_disposals": 3,
+             "sufficient_evidence": False}
+    on, version = dt.date(2024, 10, 30), "pre-cif-2023"
+    old, new = "acpo-2013-r4", "npcc-2023-r4"
+    alone = {pin: _pathways(Engine(REGISTRY), facts, on, version, pin) for pin in (old, new)}
+    hinge = {pin: {c["input"]: c["outcome"] for c in json.loads(made)["counterfactuals"]}
+             for pin, made in alone.items()}
+    assert hinge[old]["sufficient_evidence"] == "pathways_explored_ok"
+    assert hinge[new]["sufficient_evidence"] == "refer_back_police"
+    shared = Engine(REGISTRY)
+    for pin in (old, new, old):
+        assert _pathways(shared, facts, on, version, pin) == alone[pin], pin
+
+
+_PATHWAYS = [pv.version for pv in REGISTRY.versions("oocd-pathways")]
+_GRAVITY = [pv.version for pv in REGISTRY.versions("gravity-matrix")]
+_SHARED = Engine(REGISTRY)
+
+
+@pytest.mark.parametrize("version", _PATHWAYS)
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_one_engine_answers_each_pinned_version_as_an_engine_of_its_own(
+        version: str, data: st.DataObject) -> None:
+    facts, on = data.draw(cases_for(REGISTRY.get("oocd-pathways", version)))
+    pins = data.draw(st.lists(st.sampled_from(_GRAVITY), min_size=2, max_size=4))
+    for pin in pins:
+        try:
+            expected = _pathways(_alone(pin), facts, on, version, pin)
+        except DecisionEngineError as exc:
+            with pytest.raises(type(exc)):
+                _pathways(_SHARED, facts, on, version, pin)
+            continue
+        assert _pathways(_SHARED, facts, on, version, pin) == expected, pin

@@ -168,9 +168,10 @@ class Counterfactuals:
     The memo is keyed by the case *reduced* to what the outcome can tell apart: a
     count-only set by its size, a table key by its band, an enum read only through
     comparisons with constants by its results on them, everything else the outcome
-    reads by its value (and the date when a derived fact reads it). Cases with the same
-    key give the same outcome under every change tried here, so the search runs once per
-    reduced case; the descriptions are always built from the case's own values.
+    reads by its value (and the date when a derived fact reads it), and the versions it
+    consulted. Cases with the same key give the same outcome under every change tried
+    here, so the search runs once per reduced case; the descriptions are always built
+    from the case's own values.
     """
 
     def __init__(self, cp: CompiledPolicy) -> None:
@@ -232,12 +233,19 @@ class Counterfactuals:
         return key
 
     def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
-             consult: Consult | None = None) -> list[Counterfactual]:
+             consult: Consult | None = None,
+             consulted: tuple[str, ...] = ()) -> list[Counterfactual]:
         """Each single change to *facts* (validated inputs and consulted facts) that
         gives another outcome than *outcome*, with the outcome it gives. *consult*
         decides a consulted family (as the evaluation does); without it, inputs passed
-        to a consulted family are not tried."""
+        to a consulted family are not tried. *consulted* names the versions it decides
+        with (``family@version``, as the decision's provenance does): a change tried
+        through a consult answers by that version's rules, so they are part of the memo
+        key (replay pins a recorded decision's consulted version, and two versions can
+        agree on a case yet not on a change to it)."""
         key = self.key(facts, on, outcome)
+        if consulted and consult is not None:
+            key = (*key, *consulted)
         entries = self.memo.get(key)
         if entries is None:
             entries = keep(self.memo, key, self.search(facts, on, outcome, consult),

@@ -170,7 +170,8 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     warnings.extend(ctx.notes)
 
     found = ([] if core.given is None else
-             counterfactuals(cp).find(core.given, on, outcome, peek or consult))
+             counterfactuals(cp).find(core.given, on, outcome, peek or consult,
+                                      tuple(p.name for p in core.consulted)))
 
     # build(): every value here was made by this module from validated data
     return build(
