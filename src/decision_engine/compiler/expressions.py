@@ -8,6 +8,7 @@ rests on and warn when that data is unverified.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,14 @@ class Context:
 
 
 Evaluator = Callable[[Context], Any]
+
+
+@functools.lru_cache(maxsize=4096)
+def months_before_iso(day: dt.date, months: int) -> str:
+    """:func:`months_before` as the ISO text expressions compare, remembered: a policy
+    reads a few windows back from each decision date, for every fact and every
+    counterfactual tried on it (Enhanced Case Management: ~40 times a decision)."""
+    return months_before(day, months).isoformat()
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -180,7 +189,7 @@ class ExpressionCompiler:
             return self.select(expr.select)
         if isinstance(expr, m.ExprMonthsBefore):
             months = self.compile(expr.months_before_decision.months)
-            return lambda ctx: months_before(ctx.decision_date, int(months(ctx))).isoformat()
+            return lambda ctx: months_before_iso(ctx.decision_date, int(months(ctx)))
         if isinstance(expr, m.ExprAddWorkingDays):
             return self.working_days(expr.add_working_days)
         raise TypeError(f"not an expression: {expr!r}")
