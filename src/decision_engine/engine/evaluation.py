@@ -171,7 +171,8 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 
     found = ([] if core.given is None else
              counterfactuals(cp).find(core.given, on, outcome, peek or consult,
-                                      tuple(p.name for p in core.consulted)))
+                                      tuple(p.name for p in core.consulted)
+                                      if core.consulted else ()))
 
     # build(): every value here was made by this module from validated data
     return build(
