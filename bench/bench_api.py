@@ -7,7 +7,9 @@ load generator, each on 127.0.0.1:
   * **product**: ``POST /v1/decisions/gravity-matrix`` with recording on (a fresh SQLite
     store in a temporary directory per round, or with ``--postgres-url`` a fresh schema
     on that server, a panel API key), after which every 201 is checked to be in the store.
-Each round prints requests/s, latency percentiles, errors and CPU per request; the
+Each round prints requests/s, latency percentiles, errors, CPU per request (the user
+share of it) and how much of the machine stayed idle (a round with idle CPU was bound by
+something else: a lock, a disk flush, the load's concurrency); the
 summary prints the median of the per-round ratios product/floor for throughput and p99
 against issue #14's targets (≥ 0.4x the floor's requests/s, p99 ≤ 2x the floor's, 0
 errors, every 201 stored). Alternating rounds share the machine's conditions, so the
@@ -183,11 +185,11 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise SystemExit("server did not become ready")
 
 
-def tree_cpu_seconds(root: int) -> float | None:
-    """User+system CPU seconds of *root* and its children (Linux /proc), else None."""
+def tree_cpu_seconds(root: int) -> tuple[float, float] | None:
+    """User and system CPU seconds of *root* and its children (Linux /proc), else None."""
     try:
         tick = os.sysconf("SC_CLK_TCK")
-        total = 0
+        user = system = 0
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -198,10 +200,22 @@ def tree_cpu_seconds(root: int) -> float | None:
                 continue
             pid, ppid = int(entry), int(fields[1])
             if pid == root or ppid == root:
-                total += int(fields[11]) + int(fields[12])
-        return total / tick
+                user += int(fields[11])
+                system += int(fields[12])
+        return user / tick, system / tick
     except (OSError, ValueError):
         return None
+
+
+def machine_ticks() -> tuple[int, int] | None:
+    """``(idle, total)`` jiffies of the whole machine (Linux /proc/stat), else None: a
+    round whose machine still had idle CPU was not bound by the CPU."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return values[3] + values[4], sum(values[:8])  # idle + iowait; without guest time
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -230,6 +244,10 @@ class Round:
     cpu_per_request: float | None
     cores_used: float | None
     client_cpu_per_request: float
+    user_share: float | None = None
+    """The server's user time as a share of its CPU (the rest is system time)."""
+    idle_share: float | None = None
+    """The machine's idle share over the round (every core, every process)."""
 
     @property
     def errors(self) -> int:
@@ -241,8 +259,11 @@ class Round:
         return 0 if self.stored is None else self.stats.ok - self.stored
 
     def line(self) -> str:
-        cpu = (f"server CPU {self.cpu_per_request * 1e6:,.0f} us/request on "
-               f"{self.cores_used:.2f} cores, " if self.cpu_per_request is not None
+        user = f" ({self.user_share:.0%} user)" if self.user_share is not None else ""
+        idle = (f"machine idle {self.idle_share:.0%}, " if self.idle_share is not None
+                else "")
+        cpu = (f"server CPU {self.cpu_per_request * 1e6:,.0f} us/request{user} on "
+               f"{self.cores_used:.2f} cores, {idle}" if self.cpu_per_request is not None
                and self.cores_used is not None else "")
         stored = f", in the store {self.stored}/{self.stats.ok}" if self.stored is not None else ""
         return (f"  round {self.number} {self.target:<7} {self.per_second:>8,.0f} requests/s  "
@@ -284,10 +305,12 @@ def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
             wait_ready(port, proc)
             began = time.perf_counter()
             server_cpu0, client_cpu0 = tree_cpu_seconds(proc.pid), time.process_time()
+            ticks0 = machine_ticks()
             stats, measured = asyncio.run(drive(port, key, args.clients, args.duration,
                                                 args.warmup, args.rate, prefer))
             wall = time.perf_counter() - began
             server_cpu1, client_cpu1 = tree_cpu_seconds(proc.pid), time.process_time()
+            ticks1 = machine_ticks()
         except BaseException:
             if log:
                 log.flush()
@@ -305,13 +328,16 @@ def run_round(target: str, number: int, args: argparse.Namespace) -> Round:
         stored = count_decisions(url) if target == "product" else None
     lat = stats.latencies
     total = stats.ok + stats.errors
-    cpu = cores = None
+    cpu = cores = user_share = idle_share = None
     if server_cpu0 is not None and server_cpu1 is not None and total:
-        cpu = (server_cpu1 - server_cpu0) / total
-        cores = (server_cpu1 - server_cpu0) / wall
+        user, system = (server_cpu1[0] - server_cpu0[0]), (server_cpu1[1] - server_cpu0[1])
+        cpu, cores = (user + system) / total, (user + system) / wall
+        user_share = user / (user + system) if user + system else None
+    if ticks0 is not None and ticks1 is not None and ticks1[1] > ticks0[1]:
+        idle_share = (ticks1[0] - ticks0[0]) / (ticks1[1] - ticks0[1])
     return Round(target, number, len(lat), len(lat) / measured, percentile(lat, .50),
                  percentile(lat, .99), stats, stored, cpu, cores,
-                 (client_cpu1 - client_cpu0) / max(total, 1))
+                 (client_cpu1 - client_cpu0) / max(total, 1), user_share, idle_share)
 
 
 def ratio_line(name: str, ratios: list[float], target: str, met: bool) -> str:
