@@ -244,7 +244,7 @@ class Counterfactuals:
         key (replay pins a recorded decision's consulted version, and two versions can
         agree on a case yet not on a change to it)."""
         key = self.key(facts, on, outcome)
-        if consulted and consult is not None:
+        if consulted:  # (a decision consulted only if it had a consult to ask)
             key = (*key, *consulted)
         entries = self.memo.get(key)
         if entries is None:
