@@ -1,5 +1,5 @@
 """Record ids and pseudonyms: time-ordered (so their indexes are written at one end),
-unguessable, and in the formats every reader expects."""
+unguessable, and in the formats every reader expects; and the check identifiers pass."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision_engine.audit import ids
+from decision_engine.audit import AuditValidationError, ids
+from decision_engine.audit.validation import checked_text
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -52,3 +53,21 @@ def test_identifiers_made_in_the_same_millisecond_still_differ_in_their_random_b
     tails = {uuid.UUID(r).int & ((1 << 62) - 1) for r in records}
     assert len(tails) == len(records)  # the random part alone tells them apart
     assert len({p[12:] for p in pseudonyms}) == len(pseudonyms)
+
+
+@given(st.integers(min_value=0, max_value=(1 << 128) - 1))
+def test_uuid_text_spells_a_128_bit_value_as_the_uuid_module_does(value: int) -> None:
+    assert ids.uuid_text(value) == str(uuid.UUID(int=value))
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_an_identifier_is_refused_exactly_when_it_holds_a_control_character(text: str) -> None:
+    if not text.strip():
+        return  # refused as empty, whatever it holds
+    try:
+        checked_text("actor_id", text)
+        refused = False
+    except AuditValidationError as exc:
+        assert "control characters" in str(exc)
+        refused = True
+    assert refused == any(ord(ch) < 32 for ch in text)

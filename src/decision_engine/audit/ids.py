@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 
 
 def record_id() -> str:
@@ -22,7 +21,14 @@ def record_id() -> str:
     rand = int.from_bytes(secrets.token_bytes(10), "big")  # 80 bits; 74 are used
     value = ((time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | (rand >> 68) << 64
              | 0b10 << 62 | rand & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
+    return uuid_text(value)
+
+
+def uuid_text(value: int) -> str:
+    """``str(uuid.UUID(int=value))`` spelled out, in a quarter of the time: UUID would
+    check and store what :func:`record_id` has just built (tests compare the two)."""
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def pseudonym() -> str:

@@ -9,9 +9,14 @@ remove it later.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from decision_engine.audit.errors import AuditValidationError
+
+_CONTROL = re.compile("[\x00-\x1f]").search
+"""A control character (below U+0020): a regex, as a per-character loop in Python cost
+~0.5 µs of each decision's four identifier checks."""
 
 MAX_TEXT = 256
 MAX_FREE_TEXT = 4000
@@ -31,7 +36,7 @@ def checked_text(field_name: str, value: object, *, free_text: bool = False) -> 
         raise AuditValidationError(field_name, "must be a non-empty string")
     if len(value) > max_len:
         raise AuditValidationError(field_name, f"longer than {max_len} characters")
-    if not free_text and any(ord(ch) < 32 for ch in value):
+    if not free_text and _CONTROL(value):
         raise AuditValidationError(field_name, "contains control characters")
     return value
 
