@@ -25,6 +25,7 @@ from decision_engine.audit import (
     open_store,
 )
 from decision_engine.audit.canonical import GENESIS_HASH
+from decision_engine.audit.db import SQLiteDatabase
 
 
 def _append(store: Store, made: Made) -> Any:
@@ -397,6 +398,29 @@ def test_audit_sqlite_refuses_non_durable_settings(tmp_path: Any) -> None:
     with pytest.raises(DurabilityError):
         SQLiteDatabase._assert_durable(conn)
     conn.close()
+
+
+def test_audit_sqlite_keeps_its_statement_journal_in_memory_only_for_a_write_turn(
+        tmp_path: Any, decisions: list[Made]) -> None:
+    """A write turn's statement journal stays in memory (temp_store = MEMORY, 2); reads
+    keep the default (0), so a large sort can still spill to disk, after a turn that
+    commits and after one that fails alike."""
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as sqlite_store:
+        db = sqlite_store.db
+        assert isinstance(db, SQLiteDatabase)
+
+        def temp_store() -> int:
+            return int(db.conn.execute("PRAGMA temp_store").fetchone()[0])
+
+        during = []
+        with db.write():
+            during.append(temp_store())
+        assert during == [2] and temp_store() == 0
+        with pytest.raises(RuntimeError), db.write():
+            raise RuntimeError("a turn that fails")
+        assert temp_store() == 0
+        _append(sqlite_store, decisions[0])
+        assert temp_store() == 0 and sqlite_store.verify().ok
 
 
 def test_audit_verify_is_consistent_while_others_append(store_url: str, store: Store) -> None:
