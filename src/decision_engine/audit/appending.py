@@ -61,7 +61,7 @@ class Appending(ChainStore):
                 leaves.append(leaf)
                 refs.append(RecordRef(p.draft.id, head[0], head[1]))
                 if p.subject_row is not None:  # created_at = the record's recorded_at,
-                    subject_rows.append((*p.subject_row[:-1], row[_RECORDED_AT]))  # verified
+                    subject_rows.append((*p.subject_row, row[_RECORDED_AT]))  # verified
             if subject_rows:
                 self.db.executemany(SUBJECT_INSERT, subject_rows)
             self._insert_rows(rows, leaves)

@@ -27,7 +27,7 @@ from decision_engine.audit.canonical import (
 )
 from decision_engine.audit.errors import AuditValidationError
 from decision_engine.audit.records import DecisionLike, SubjectLike
-from decision_engine.audit.validation import checked_text, utc_now
+from decision_engine.audit.validation import checked_text
 from decision_engine.engine.decision import ENGINE_VERSION, Decision, canonical_bytes
 
 
@@ -91,11 +91,14 @@ class PreparedDecision:
 
     draft: Draft
     subject_row: tuple[Any, ...] | None
+    """The ``subjects`` row less its ``created_at``, which is the record's
+    ``recorded_at``: known only once the decision is chained (verify checks the two)."""
 
 
 SUBJECT_INSERT = ("INSERT INTO subjects (pseudonym, salt, case_reference, date_of_birth, "
                   "monitoring, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-"""The ``subject_row`` of a :class:`PreparedDecision` goes in with this statement."""
+"""The ``subject_row`` of a :class:`PreparedDecision`, with its ``created_at``, goes in
+with this statement."""
 
 
 def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
@@ -126,7 +129,7 @@ def prepare_decision(entry: DecisionEntry) -> PreparedDecision:
     draft.pseudonym = ids.pseudonym()
     draft.subject_digest = subject_digest(salt, case_reference, dob, monitoring)
     return PreparedDecision(draft, (draft.pseudonym, salt, case_reference, dob,
-                                    canonical_fast(monitoring).decode("utf-8"), utc_now()))
+                                    canonical_fast(monitoring).decode("utf-8")))
 
 
 def decision_format(decision: DecisionLike) -> int:
