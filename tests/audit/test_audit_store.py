@@ -11,6 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 from audit_support import Made, Raw, RawDecision, decision_json, make_decisions
+from hypothesis import given
+from hypothesis import strategies as st
 
 from decision_engine.audit import (
     AuditValidationError,
@@ -491,3 +493,17 @@ def test_record_timestamps_keep_their_text_form() -> None:
     parsed = _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.UTC)
     assert parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == text
     assert abs((_dt.datetime.now(_dt.UTC) - parsed).total_seconds()) < 60
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**62), min_size=1, max_size=5))
+def test_record_timestamps_read_as_datetime_writes_them(moments: list[int]) -> None:
+    """utc_text keeps the last second's text; each moment still reads as datetime says,
+    in any order of seconds."""
+    import datetime as _dt
+
+    from decision_engine.audit.validation import utc_text
+
+    for ns in moments:
+        moment = (_dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+                  + _dt.timedelta(microseconds=ns // 1000))
+        assert utc_text(ns) == moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
