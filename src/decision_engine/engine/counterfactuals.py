@@ -49,8 +49,9 @@ class Exposes(Protocol):
     def at(self, path: str) -> Any: ...
 
 
-Consult = Callable[[str, Mapping[str, Any], dt.date], Exposes]
-"""Decides a consulted family: (family, facts, day) → what it exposes."""
+Exposer = Callable[[str, Mapping[str, Any], dt.date], Exposes]
+"""Decides a consulted family: (family, facts, day) → what it exposes (the engine passes
+an ``evaluation.Peeker``; a ``Consulter`` answers as well)."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ class Counterfactuals:
         return key
 
     def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
-             consult: Consult | None = None,
+             consult: Exposer | None = None,
              consulted: tuple[str, ...] = ()) -> list[Counterfactual]:
         """Each single change to *facts* (validated inputs and consulted facts) that
         gives another outcome than *outcome*, with the outcome it gives. *consult*
@@ -284,7 +285,7 @@ class Counterfactuals:
                      value=value, outcome=other)
 
     def through(self, plan: _Plan, facts: Mapping[str, Any], day: str, on: dt.date,
-                value: Any, consult: Consult) -> str | None:
+                value: Any, consult: Exposer) -> str | None:
         """The outcome if *plan*'s input were *value*, the consulted families deciding
         again on the changed facts; None when one of them refuses the value."""
         changed = {**facts, plan.name: value}
@@ -300,7 +301,7 @@ class Counterfactuals:
         return self.outcome_of(changed, day, on)
 
     def search(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
-               consult: Consult | None = None) -> list[Entry]:
+               consult: Exposer | None = None) -> list[Entry]:
         """Try every single change; keep those that give another outcome."""
         day = on.isoformat()
         run = self.run

@@ -34,7 +34,9 @@ from decision_engine.engine.memo import keep
 from decision_engine.errors import PolicyError
 from decision_engine.policy import model as m
 
-Consult = Callable[[str, Mapping[str, Any], dt.date], Decision]
+Consulter = Callable[[str, Mapping[str, Any], dt.date], Decision]
+"""Decides a consulted family in full, (family, facts, day) → its decision: a consult
+whose answer the decision records (its warnings, policy and outcome)."""
 
 
 def explainer(cp: CompiledPolicy) -> Explainer:
@@ -116,7 +118,7 @@ class _Core:
 
 
 def _core(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date, matcher: Matcher,
-          consult: Consult | None, keep_given: bool) -> _Core:
+          consult: Consulter | None, keep_given: bool) -> _Core:
     """Validate, consult, derive, match, resolve and compute outputs (the steps that can
     refuse a case; explaining it cannot)."""
     explain = explainer(cp)
@@ -146,10 +148,10 @@ def _core(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date, matcher: Ma
 
 
 def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
-                      matcher: Matcher, consult: Consult | None = None,
+                      matcher: Matcher, consult: Consulter | None = None,
                       fmt: int = DECISION_FORMAT,
                       signoffs: Mapping[str, str] | None = None,
-                      peek: PeekConsult | None = None) -> Decision:
+                      peek: Peeker | None = None) -> Decision:
     """The decision in format *fmt* (callers check it: ``decision.check_format``).
     *signoffs* (``target`` → words) are the local sign-offs in effect on *on*; callers
     pass them for format 3 on only. *peek*, if given, answers the consults of changes
@@ -229,11 +231,13 @@ class Peek:
 _ABSENT = object()
 
 
-PeekConsult = Callable[[str, Mapping[str, Any], dt.date], Peek]
+Peeker = Callable[[str, Mapping[str, Any], dt.date], Peek]
+"""The same question answered as a :class:`Peek` (no reasons or provenance): what the
+counterfactual search reads for each change it tries through a consult."""
 
 
 def peek_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
-                  matcher: Matcher, consult: Consult | None,
+                  matcher: Matcher, consult: Consulter | None,
                   full: Callable[[], Decision]) -> Peek:
     """What the decision on *facts* exposes (:class:`Peek`); raises as
     :func:`evaluate_compiled` would (explaining a case never refuses it). *full* makes
@@ -242,7 +246,7 @@ def peek_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 
 
 def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt.date,
-             consult: Consult | None) -> tuple[list[Provenance], list[str]]:
+             consult: Consulter | None) -> tuple[list[Provenance], list[str]]:
     """Evaluate the families this policy consults; expose parts of their decisions.
 
     A consulted decision's warnings carry over (prefixed with its policy), so a decision

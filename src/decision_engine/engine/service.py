@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from decision_engine.compiler.program import CompiledPolicy, compile_policy
 from decision_engine.engine.decision import DECISION_FORMAT, Decision, check_format
 from decision_engine.engine.evaluation import (
-    Consult,
+    Consulter,
     Peek,
-    PeekConsult,
+    Peeker,
     evaluate_compiled,
     peek_compiled,
 )
@@ -197,7 +197,7 @@ class Engine:
         return peek_compiled(cp, facts, on, matcher, consult, full)
 
     def _consulter(self, engine: EngineKind, signed: bool,
-                   pins: Mapping[str, str] | None) -> Consult:
+                   pins: Mapping[str, str] | None) -> Consulter:
         """Decides a consulted family for its consulter (the version *pins* names, if any)."""
         def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
             # only exposed parts are read; format 1 is the least work to build
@@ -207,7 +207,7 @@ class Engine:
         return consult
 
     def _peeker(self, engine: EngineKind, signed: bool,
-                pins: Mapping[str, str] | None) -> PeekConsult:
+                pins: Mapping[str, str] | None) -> Peeker:
         """The same for a change tried for a counterfactual, which reads only what the
         consulted family exposes."""
         def peek(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Peek:
