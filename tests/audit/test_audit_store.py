@@ -406,7 +406,7 @@ def test_audit_sqlite_keeps_its_statement_journal_in_memory_only_for_a_write_tur
         tmp_path: Any, decisions: list[Made]) -> None:
     """A write turn's statement journal stays in memory (temp_store = MEMORY, 2); reads
     keep the default (0), so a large sort can still spill to disk, after a turn that
-    commits and after one that fails alike."""
+    commits, one that fails and one that never began alike."""
     with open_store(f"sqlite:///{tmp_path / 'a.db'}") as sqlite_store:
         db = sqlite_store.db
         assert isinstance(db, SQLiteDatabase)
@@ -420,6 +420,15 @@ def test_audit_sqlite_keeps_its_statement_journal_in_memory_only_for_a_write_tur
         assert during == [2] and temp_store() == 0
         with pytest.raises(RuntimeError), db.write():
             raise RuntimeError("a turn that fails")
+        assert temp_store() == 0
+        other = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock: the turn cannot begin
+        db.conn.execute("PRAGMA busy_timeout = 0")
+        with pytest.raises(sqlite3.OperationalError, match="locked"), db.write():
+            pass
+        other.execute("ROLLBACK")
+        other.close()
+        db.conn.execute("PRAGMA busy_timeout = 60000")
         assert temp_store() == 0
         _append(sqlite_store, decisions[0])
         assert temp_store() == 0 and sqlite_store.verify().ok
