@@ -434,6 +434,17 @@ def test_audit_sqlite_keeps_its_statement_journal_in_memory_only_for_a_write_tur
         assert temp_store() == 0 and sqlite_store.verify().ok
 
 
+def test_audit_sqlite_checkpoints_its_wal_every_10000_pages(tmp_path: Any) -> None:
+    """Fewer, larger checkpoints (copying a page several commits changed once), and the
+    store's connections say so to SQLite."""
+    from decision_engine.audit.db import WAL_CHECKPOINT_PAGES
+
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as sqlite_store:
+        assert isinstance(sqlite_store.db, SQLiteDatabase)
+        setting = sqlite_store.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert setting == WAL_CHECKPOINT_PAGES == 10_000
+
+
 def test_audit_verify_is_consistent_while_others_append(store_url: str, store: Store) -> None:
     """Verification reads one snapshot: concurrent appends are never reported as tampering."""
     made = make_decisions(80, seed=9)

@@ -136,6 +136,11 @@ def open_database(url: DatabaseURL) -> Database:
     return PostgresDatabase(url)
 
 
+WAL_CHECKPOINT_PAGES = 10_000
+"""SQLite copies its write-ahead log into the database file once the log holds this many
+pages (4 KB each): :meth:`SQLiteDatabase._connect` says why not SQLite's 1,000."""
+
+
 class SQLiteDatabase(Database):
     """SQLite in WAL mode with ``synchronous=FULL``: a commit is fsynced before it returns."""
 
@@ -159,6 +164,12 @@ class SQLiteDatabase(Database):
         conn.execute("PRAGMA synchronous = FULL")
         # Zero freed space, so erased identifiers do not linger in free pages.
         conn.execute("PRAGMA secure_delete = ON")
+        # Copy the WAL into the database every ~40 MB instead of every ~4 MB: a page that
+        # several commits change (an index page at a random decision date) is copied
+        # once, not once each. Filling 100,000 decisions wrote 14.9 KB a decision instead
+        # of 19.5 and ran 8,696-9,137/s against 7,901-8,421 (issue 14). Durability is the
+        # WAL's fsync at COMMIT either way; erasure still truncates the WAL itself.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         return conn
 
     @staticmethod
