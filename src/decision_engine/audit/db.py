@@ -167,7 +167,7 @@ class SQLiteDatabase(Database):
         # Copy the WAL into the database every ~40 MB instead of every ~4 MB: a page that
         # several commits change (an index page at a random decision date) is copied
         # once, not once each. Filling 100,000 decisions wrote 14.9 KB a decision instead
-        # of 19.5 and ran 8,696-9,137/s against 7,901-8,421 (issue 14). Durability is the
+        # of 19.5 and ran 8,659-8,941/s against 8,143-8,307 (issue 14). Durability is the
         # WAL's fsync at COMMIT either way; erasure still truncates the WAL itself.
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         return conn

@@ -133,7 +133,7 @@ class _DeriveSource(SourceGenerator):
         if isinstance(e, m.ExprMonthsBefore):
             months = self.value(e.months_before_decision.months)
             out = self.temp()
-            self.emit(f"{out} = _months_before(_date, int({months}))")
+            self.emit(f"{out} = _months_before_iso(_date, int({months}))")
             return out
         return self.closure(e)
 
@@ -190,7 +190,7 @@ def _program(policy: m.Policy, fn: str, items: Mapping[str, Any], into: str | No
     gen = _DeriveSource(policy)
     source = gen.source(fn, items, into)
     namespace: dict[str, Any] = {**gen.consts, "_missing": _missing,
-                                 "_months_before": months_before_iso}
+                                 "_months_before_iso": months_before_iso}
     exec(compile(source, f"<{fn} {policy.family}@{policy.version}>", "exec"), namespace)
     return namespace[fn], source
 

@@ -98,7 +98,7 @@ def outcome_program(policy: m.Policy) -> OutcomeProgram:
     source = "\n\n".join((gen.function("_outcome", full=False),
                              gen.function("_evaluate", full=True),
                              gen.function("_outcome_with", full=False, override=True)))
-    namespace: dict[str, Any] = {**gen.consts, "_months_before": months_before_iso,
+    namespace: dict[str, Any] = {**gen.consts, "_months_before_iso": months_before_iso,
                                  "_add_working_days": _working_days,
                                  "_Result": OutcomeResult, "_frozenset": frozenset}
     exec(compile(source, f"<outcome {policy.family}@{policy.version}>", "exec"), namespace)
@@ -182,7 +182,7 @@ class SourceGenerator:
                     f"or ()){where}]")
         if isinstance(e, m.ExprMonthsBefore):
             months = self.expr(e.months_before_decision.months, known)
-            return f"_months_before(_date, int({months}))"
+            return f"_months_before_iso(_date, int({months}))"
         if isinstance(e, m.ExprAddWorkingDays):
             wd = e.add_working_days
             calendar = self.const(Calendar.of(p, wd.calendar))
