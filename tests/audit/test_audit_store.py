@@ -468,7 +468,7 @@ def test_audit_sqlite_query_plans_use_the_right_indexes(tmp_path: Any) -> None:
     from decision_engine.audit.records import RecordFilter as Filter
     from decision_engine.audit.replay import chunk_sql
     from decision_engine.audit.store import ERASE_LOOKUP_SQL
-    from decision_engine.audit.verify import SUBJECTS_SQL
+    from decision_engine.audit.subject_check import SUBJECTS_SQL
 
     def plan(store: Store, sql: str, params: list[Any]) -> str:
         return " | ".join(str(r[-1]) for r in store.db.query(f"EXPLAIN QUERY PLAN {sql}",

@@ -25,7 +25,6 @@ import orjson
 from decision_engine.audit import codec, raw_rows, verify_parallel
 from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
 from decision_engine.audit.db import Database, Row, Snapshot
-from decision_engine.audit.drafts import subject_digest
 from decision_engine.audit.integrity import check_database
 from decision_engine.audit.merkle import CompactRange, leaf_hash
 from decision_engine.audit.records import (
@@ -36,19 +35,7 @@ from decision_engine.audit.records import (
     VerifyResult,
     hashed_body,
 )
-
-_MAX_SUBJECT_PROBLEMS = 20
-
-SUBJECTS_SQL = (
-    "SELECT s.pseudonym, s.salt, s.case_reference, s.date_of_birth, s.monitoring, "
-    "s.erased_at, s.erasure_id, r.subject_digest, r.seq, e.pseudonym, s.created_at, "
-    "r.recorded_at "
-    "FROM subjects s "
-    "LEFT JOIN audit_records r ON r.pseudonym = s.pseudonym AND r.kind = 'decision' "
-    "LEFT JOIN audit_records e ON e.id = s.erasure_id AND e.kind = 'erasure' "
-    "ORDER BY s.pseudonym")
-"""Every subject with its decision and erasure record (query plan tested: it must look
-decisions up by pseudonym, or verification turns quadratic)."""
+from decision_engine.audit.subject_check import subject_problems, txt
 
 
 class TreeHeadLike(Protocol):
@@ -249,7 +236,7 @@ def lacks(last_seq: int, wanted_seq: int, what: str) -> str:
 def _check_head(head: Sequence[Any] | None, last_seq: int, last_hash: str) -> Broken | None:
     if head is None:
         return Broken(last_seq + 1, None, "chain_head row is missing")
-    head_seq, head_hash = int(head[0]), str(_txt(head[1]))
+    head_seq, head_hash = int(head[0]), str(txt(head[1]))
     if head_seq > last_seq:
         return Broken(last_seq + 1, None, f"chain head says seq {head_seq} but the chain ends "
                       f"at seq {last_seq}: the newest records were deleted")
@@ -259,62 +246,6 @@ def _check_head(head: Sequence[Any] | None, last_seq: int, last_hash: str) -> Br
     if head_hash != last_hash:
         return Broken(last_seq, None, "chain head hash differs from the last record's hash")
     return None
-
-
-def _txt(value: Any) -> Any:
-    """Decode raw SQLite text for reporting; undecodable bytes become U+FFFD."""
-    if type(value) is bytes:  # the common case first: it runs for every subject's row
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="replace")
-    return value
-
-
-def _subject_problems(snap: Snapshot) -> Generator[str, None, None]:
-    clock = snap.query("SELECT exact_after_seq FROM subject_clock WHERE id = 1")
-    if not clock:
-        yield "subject_clock row is missing (deleted behind the store's back)"
-    exact_after = int(clock[0][0]) if clock else 0
-    rows = snap.stream(SUBJECTS_SQL)
-    with closing(rows):
-        for row in rows:
-            (pseudonym, salt, case_reference, dob, monitoring, erased_at, erasure_id, digest,
-             seq, erased_pseudonym, created_at, recorded_at) = [_txt(v) for v in row]
-            if seq is None:
-                yield f"subject {pseudonym}: no decision record carries this pseudonym"
-                continue
-            if (created_at != recorded_at if int(seq) > exact_after
-                    else not str(created_at) <= str(recorded_at)):
-                yield (f"subject {pseudonym} (decision seq {seq}): created_at "
-                       f"{created_at} does not match its decision's recorded_at (altered)")
-            if erased_at is None:
-                try:
-                    ok = digest == subject_digest(salt, case_reference, dob,
-                                                  orjson.loads(monitoring))
-                except (TypeError, ValueError, AttributeError):
-                    ok = False
-                if not ok:
-                    yield (f"subject {pseudonym} (decision seq {seq}): identifiers do not "
-                           "match the digest chained with the decision (altered or swapped)")
-            elif erasure_id is None or erased_pseudonym != pseudonym:
-                yield f"subject {pseudonym}: marked erased but no matching erasure record"
-    orphans = snap.stream(
-        "SELECT r.seq, r.pseudonym FROM audit_records r LEFT JOIN subjects s "
-        "ON s.pseudonym = r.pseudonym WHERE r.kind = 'decision' AND r.pseudonym IS NOT NULL "
-        f"AND s.pseudonym IS NULL ORDER BY r.seq LIMIT {_MAX_SUBJECT_PROBLEMS}")
-    with closing(orphans):
-        for seq, pseudonym in orphans:
-            yield f"decision seq {seq}: subject row for pseudonym {_txt(pseudonym)} was deleted"
-
-
-def _subject_list(snap: Snapshot) -> list[str]:
-    problems: list[str] = []
-    with closing(_subject_problems(snap)) as found:
-        for problem in found:
-            problems.append(problem)
-            if len(problems) >= _MAX_SUBJECT_PROBLEMS:
-                break
-    return problems
 
 
 class _Roots:
@@ -427,7 +358,7 @@ def _verify_records(db: Database, against: Sequence[Checkpoint],
                     chunk: int) -> VerifyResult:
     with db.snapshot(raw_text=True) as snap:
         heads = snap.query("SELECT seq, hash FROM chain_head WHERE id = 1")
-        stored_heads = [_StoredHead(int(r[0]), int(r[1]), str(_txt(r[2]))) for r in
+        stored_heads = [_StoredHead(int(r[0]), int(r[1]), str(txt(r[2]))) for r in
                         snap.query("SELECT tree_size, timestamp, root_hash FROM tree_heads")]
         all_heads = [*tree_heads, *stored_heads]
         sizes = [h.tree_size for h in all_heads]
@@ -436,7 +367,7 @@ def _verify_records(db: Database, against: Sequence[Checkpoint],
 
         def check_subjects() -> None:  # while the workers walk, when they do
             nonlocal problems
-            problems = _subject_list(snap)
+            problems = subject_problems(snap)
 
         try:
             walked = _walk_in_parallel(db, snap, against, roots, workers, chunk,
@@ -458,7 +389,7 @@ def _verify_records(db: Database, against: Sequence[Checkpoint],
         finally:
             roots.close()
         if problems is None:
-            problems = _subject_list(snap)
+            problems = subject_problems(snap)
     return VerifyResult(records=count, head_seq=last_seq, head_hash=last_hash, broken=broken,
                         subject_problems=tuple(problems), database_check="",
                         database_problems=())

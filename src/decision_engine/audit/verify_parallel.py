@@ -24,6 +24,7 @@ from decision_engine.audit.config import DatabaseURL
 from decision_engine.audit.db import open_database
 from decision_engine.audit.merkle import leaf_hash
 from decision_engine.audit.records import COLUMNS, Broken, Checkpoint
+from decision_engine.audit.subject_check import txt
 
 CHUNK = 50_000
 """Records per worker task: big enough to amortise a task, small enough to spread."""
@@ -48,7 +49,7 @@ class RangeResult:
 
 def check_range(task: tuple[DatabaseURL, int, int, Sequence[Checkpoint]]) -> RangeResult:
     """Walk one range on a connection of this process's own (a worker's entry point)."""
-    from decision_engine.audit.verify import _txt, walk  # verify imports this module
+    from decision_engine.audit.verify import walk  # verify imports this module
 
     url, after, upto, against = task
     db = open_database(url)
@@ -58,7 +59,7 @@ def check_range(task: tuple[DatabaseURL, int, int, Sequence[Checkpoint]]) -> Ran
             start_hash: str | None = GENESIS_HASH
             if after:
                 row = snap.query("SELECT hash FROM audit_records WHERE seq = ?", (after,))
-                start_hash = str(_txt(row[0][0])) if row else None
+                start_hash = str(txt(row[0][0])) if row else None
             if start_hash is None:
                 return RangeResult(after, upto, None, after, "", 0,
                                    Broken(after, None, "missing"), b"")
