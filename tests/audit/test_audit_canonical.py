@@ -12,7 +12,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision_engine.audit.canonical import canonical, encode_scalar, fast_json
+from decision_engine.audit.canonical import canonical, encode_scalar, fast_json, plain_bytes
 from decision_engine.audit.config import database_url, load_retention, parse_retention
 from decision_engine.audit.errors import ConfigError
 from decision_engine.audit.records import COLUMNS, JSON_COLUMNS, hashed_body
@@ -121,3 +121,13 @@ def test_audit_canonical_fast_is_rfc8785(value: Any) -> None:
     from decision_engine.audit.canonical import canonical_fast
 
     assert canonical_fast(value) == rfc8785.dumps(value)
+
+
+@given(st.binary(max_size=40) | st.text(max_size=20).map(
+    lambda t: t.encode("utf-8", "surrogatepass")))
+def test_audit_plain_bytes_is_the_plain_string_pattern(value: bytes) -> None:
+    """The deletion test verify uses equals the pattern RFC 8785's verbatim strings
+    match (no quote, backslash or control character), for any bytes."""
+    import re
+
+    assert plain_bytes(value) == bool(re.fullmatch(rb'[^"\\\x00-\x1f]*', value))

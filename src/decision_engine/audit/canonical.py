@@ -33,8 +33,13 @@ _ASTRAL = re.compile(rb"[\xf0-\xff]")
 """A UTF-8 lead byte of a character outside the Basic Multilingual Plane."""
 _PLAIN_STRING = re.compile(r'[^"\\\x00-\x1f]*')
 """Strings that RFC 8785 writes verbatim between quotes (no escapes needed)."""
-PLAIN_BYTES = re.compile(_PLAIN_STRING.pattern.encode("ascii"))
-"""The same test on UTF-8 bytes (read raw from the store)."""
+_ESCAPED_BYTES = bytes([ord('"'), ord("\\"), *range(0x20)])
+
+
+def plain_bytes(value: bytes) -> bool:
+    """The same test on UTF-8 bytes read raw from the store (a deletion that deletes
+    nothing: ~5x quicker than the pattern on a record's ~360 bytes of scalars)."""
+    return len(value.translate(None, _ESCAPED_BYTES)) == len(value)
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                             check_circular=False)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from decision_engine.audit import codec
-from decision_engine.audit.canonical import PLAIN_BYTES
+from decision_engine.audit.canonical import plain_bytes
 from decision_engine.audit.records import COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, KEY_PREFIX
 
 _AT = {name: COLUMNS.index(name) for name in COLUMNS}
@@ -29,16 +29,21 @@ _SCALARS = [i for i, name in enumerate(HASHED_COLUMNS)
 _TEXTS = [i for i, name in enumerate(HASHED_COLUMNS) if name in JSON_COLUMNS]
 _TEXT_NAMES = [HASHED_COLUMNS[i] for i in _TEXTS]
 _PACKED = [i for i in _TEXTS if HASHED_COLUMNS[i] in codec.PACKED_COLUMNS]
-_TEMPLATES: dict[tuple[bool, ...], bytes] = {}
+_TEMPLATES: dict[tuple[bool, ...], list[bytes]] = {}
 """Body templates by which members are null (a handful: one or two per kind)."""
 
 
-def _template(nulls: tuple[bool, ...]) -> bytes:
-    """The body with a ``%s`` for each value present (scalars quoted, JSON verbatim)."""
+def _template(nulls: tuple[bool, ...]) -> list[bytes]:
+    """The body's literal pieces with an empty slot after each but the last for the
+    values present (scalars quoted, JSON verbatim), to fill and ``b"".join``: one
+    allocation of the body's size, where ``bytes %`` grew it as it went."""
     scalars = set(_SCALARS)
-    parts = [KEY_PREFIX[name] + (b"null" if null else b'"%s"' if i in scalars else b"%s")
+    parts = [KEY_PREFIX[name] + (b"null" if null else b'"\0"' if i in scalars else b"\0")
              for i, (name, null) in enumerate(zip(HASHED_COLUMNS, nulls, strict=True))]
-    return b"{" + b",".join(parts) + b"}"
+    pieces: list[bytes] = []
+    for piece in (b"{" + b",".join(parts) + b"}").split(b"\0"):
+        pieces += [piece, b""]
+    return pieces[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +79,7 @@ def read(row: Sequence[Any]) -> RawRecord | None:
         if any(type(v) is str for v in values):  # PostgreSQL returns text
             values = [v.encode("utf-8") if type(v) is str else v for v in values]
         # join() refuses anything but bytes; the pattern holds for the whole iff for each
-        if not PLAIN_BYTES.fullmatch(b"".join([values[i] for i in _SCALARS
-                                               if values[i] is not None])):
+        if not plain_bytes(b"".join([values[i] for i in _SCALARS if values[i] is not None])):
             return None
         for i in _PACKED:
             if values[i] is not None:
@@ -87,7 +91,9 @@ def read(row: Sequence[Any]) -> RawRecord | None:
         template = _TEMPLATES.get(nulls)
         if template is None:
             template = _TEMPLATES[nulls] = _template(nulls)
-        body = template % tuple([v for v in values if v is not None])
+        pieces = template.copy()
+        pieces[1::2] = [v for v in values if v is not None]
+        body = b"".join(pieces)
         if not body.isascii():
             body.decode("utf-8")  # text must be UTF-8 (no lone surrogates either)
         digest = row[_AT["hash"]]
