@@ -10,7 +10,6 @@ outside the hash chain (migration ``0002_api_access``), and are revoked, never d
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from decision_engine.audit.db import Database
+from decision_engine.audit.validation import utc_now
 from decision_engine.errors import DecisionEngineError
 
 Role = Literal["panel", "court_officer", "case_manager", "custody", "auditor", "policy_admin"]
@@ -59,10 +59,6 @@ class Credential:
     def actor_id(self) -> str:
         """How this credential is named in audit records: name and key id."""
         return f"{self.name}#{self.key_id}"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _digest(secret: str) -> str:
@@ -111,7 +107,7 @@ class Credentials:
         checked = validate(role, name, service_area)
         key_id = secrets.token_hex(6)
         secret = secrets.token_hex(32)
-        cred = Credential(key_id, name, checked, service_area, _now(), created_by)
+        cred = Credential(key_id, name, checked, service_area, utc_now(), created_by)
         self.db.execute(
             "INSERT INTO api_credentials (key_id, secret_sha256, name, role, service_area, "
             "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -127,7 +123,7 @@ class Credentials:
         if cred.active:
             self.db.execute(
                 "UPDATE api_credentials SET revoked_at = ?, revoked_by = ? "
-                "WHERE key_id = ? AND revoked_at IS NULL", (_now(), revoked_by, key_id))
+                "WHERE key_id = ? AND revoked_at IS NULL", (utc_now(), revoked_by, key_id))
         with self._lock:
             self._cache.pop(key_id, None)
         found = self.get(key_id)

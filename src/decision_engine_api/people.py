@@ -11,7 +11,6 @@ while. Rows live in the audit database outside the hash chain (migration
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 import time
@@ -21,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from decision_engine.audit.db import Database
+from decision_engine.audit.validation import utc_now
 from decision_engine_api.credentials import (
     AREA_PATTERN,
     NAME_PATTERN,
@@ -70,10 +70,6 @@ class Session:
     token_sha256: str
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -115,7 +111,7 @@ class People:
         if self.get(username) is not None:
             raise UserError(f"username: {username!r} already exists (users are revoked, "
                             "never reused)")
-        user = User(username, role, service_area, _now(), created_by)
+        user = User(username, role, service_area, utc_now(), created_by)
         self.db.execute(
             "INSERT INTO app_users (username, password_hash, role, service_area, created_at, "
             "created_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -141,7 +137,7 @@ class People:
         if user.active:
             self.db.execute("UPDATE app_users SET revoked_at = ?, revoked_by = ? "
                             "WHERE username = ? AND revoked_at IS NULL",
-                            (_now(), revoked_by, username))
+                            (utc_now(), revoked_by, username))
         self.db.execute("UPDATE app_sessions SET ended_at = ? WHERE username = ? "
                         "AND ended_at IS NULL", (time.time(), username))
         found = self.get(username)
