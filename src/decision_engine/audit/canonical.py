@@ -40,6 +40,8 @@ def plain_bytes(value: bytes) -> bool:
     """The same test on UTF-8 bytes read raw from the store (a deletion that deletes
     nothing: ~5x quicker than the pattern on a record's ~360 bytes of scalars)."""
     return len(value.translate(None, _ESCAPED_BYTES)) == len(value)
+
+
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                             check_circular=False)
 

@@ -116,3 +116,12 @@ def _str(value: Any) -> str:
     if type(value) is not str:
         raise TypeError("not text")
     return value
+
+
+def txt(value: Any) -> Any:
+    """Decode raw SQLite text for reporting; undecodable bytes become U+FFFD."""
+    if type(value) is bytes:  # the common case first: it runs for every subject's row
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    return value

@@ -16,6 +16,7 @@ import orjson
 
 from decision_engine.audit.db import Snapshot
 from decision_engine.audit.drafts import subject_digest
+from decision_engine.audit.raw_rows import txt
 
 MAX_PROBLEMS = 20
 
@@ -117,12 +118,3 @@ def _problem(row: Sequence[Any], exact_after: int) -> str | None:
     elif erasure_id is None or erased_pseudonym != pseudonym:
         return f"subject {pseudonym}: marked erased but no matching erasure record"
     return None
-
-
-def txt(value: Any) -> Any:
-    """Decode raw SQLite text for reporting; undecodable bytes become U+FFFD."""
-    if type(value) is bytes:  # the common case first: it runs for every subject's row
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="replace")
-    return value

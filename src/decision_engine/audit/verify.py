@@ -27,6 +27,7 @@ from decision_engine.audit.canonical import GENESIS_HASH, sha256_hex
 from decision_engine.audit.db import Database, Row, Snapshot
 from decision_engine.audit.integrity import check_database
 from decision_engine.audit.merkle import CompactRange, leaf_hash
+from decision_engine.audit.raw_rows import txt
 from decision_engine.audit.records import (
     COLUMNS,
     KINDS,
@@ -35,7 +36,7 @@ from decision_engine.audit.records import (
     VerifyResult,
     hashed_body,
 )
-from decision_engine.audit.subject_check import subject_problems, txt
+from decision_engine.audit.subject_check import subject_problems
 
 
 class TreeHeadLike(Protocol):

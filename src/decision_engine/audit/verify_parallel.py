@@ -23,8 +23,8 @@ from decision_engine.audit.canonical import GENESIS_HASH
 from decision_engine.audit.config import DatabaseURL
 from decision_engine.audit.db import open_database
 from decision_engine.audit.merkle import leaf_hash
+from decision_engine.audit.raw_rows import txt
 from decision_engine.audit.records import COLUMNS, Broken, Checkpoint
-from decision_engine.audit.subject_check import txt
 
 CHUNK = 50_000
 """Records per worker task: big enough to amortise a task, small enough to spread."""
