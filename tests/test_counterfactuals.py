@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from decision_engine.engine import Decision, Engine
-from decision_engine.engine.counterfactuals import plans
+from decision_engine.engine.counterfactuals import counterfactuals, plans
 from decision_engine.engine.decision import DECISION_FORMAT
 from decision_engine.errors import DecisionEngineError
 from tests.strategies import cases_for
@@ -264,3 +264,54 @@ def test_one_engine_answers_each_pinned_version_as_an_engine_of_its_own(
                 _pathways(_SHARED, facts, on, version, pin)
             continue
         assert _pathways(_SHARED, facts, on, version, pin) == expected, pin
+
+
+# A derived fact no change tried can move keys the memo by its value (Enhanced Case
+# Management's count of offences in the window, in place of the offence history and the
+# decision date it is counted from), so cases with other histories share a search.
+_FIXED = [(f, pv.version) for f in REGISTRY.families() for pv in REGISTRY.versions(f)
+          if counterfactuals(ENGINE.compiled(pv)).fixed]
+_WARM = Engine(REGISTRY)
+
+
+def test_a_derived_fact_no_change_moves_keys_the_memo_by_its_value() -> None:
+    assert ("enhanced-case-management", "coventry-2020-r2") in _FIXED
+    pv = REGISTRY.get("enhanced-case-management", "coventry-2020-r2")
+    shared = Engine(REGISTRY)
+
+    def case(dates: list[str], disposals: list[str]) -> dict[str, Any]:
+        return {"offences": [{"id": f"O{i}", "date": d, "disposal": p}
+                             for i, (d, p) in enumerate(zip(dates, disposals, strict=True))],
+                "complexity": ["multiple_aces"], "current_intervention": "referral_order",
+                "age": 15}
+
+    three = case(["2019-09-01", "2020-01-15", "2020-06-30"], ["conviction"] * 3)
+    other = case(["2019-10-02", "2020-02-01", "2020-05-30", "2016-01-01"],
+                 ["conviction", "youth_caution", "conviction", "conviction"])
+    decided = [shared.evaluate("enhanced-case-management", facts, on, pv.version,
+                               engine="fast")
+               for facts, on in ((three, dt.date(2020, 7, 1)), (other, dt.date(2020, 8, 3)))]
+    assert [d.outputs["offences_in_window_count"] for d in decided] == [3, 3]
+    assert decided[0].counterfactuals  # the case hinges on something
+    memo = counterfactuals(shared.compiled(pv)).memo
+    assert len(memo) == 1, memo  # the second case was answered from the first's search
+    for d, (facts, on) in zip(decided, ((three, dt.date(2020, 7, 1)),
+                                       (other, dt.date(2020, 8, 3))), strict=True):
+        alone = Engine(REGISTRY).evaluate("enhanced-case-management", facts, on, pv.version,
+                                          engine="fast")
+        assert d.canonical_json() == alone.canonical_json()
+
+
+@pytest.mark.parametrize(("family", "version"), _FIXED)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_warm_memo_keyed_by_fixed_derived_facts_answers_as_a_cold_one(
+        family: str, version: str, data: st.DataObject) -> None:
+    """One engine across every example (its memo answering cases other examples
+    searched) gives the bytes of an engine that never decided before."""
+    case = decided(data, family, version, _WARM)
+    if case is None:
+        return
+    facts, on, warm = case
+    cold = Engine(REGISTRY).evaluate(family, facts, on, version)
+    assert warm.canonical_json() == cold.canonical_json()

@@ -396,6 +396,32 @@ def outcome_reads(policy: m.Policy) -> dict[str, set[str]]:
     return how
 
 
+def reads_past_fixed(policy: m.Policy, changed: set[str],
+                     ) -> tuple[dict[str, set[str]], tuple[str, ...]]:
+    """:func:`outcome_reads` stopped at the derived facts no change to *changed* can
+    move (none of what they read, closed over derived facts, is in it), and those
+    derived facts (``fixed``). The outcome of a case under any such change depends on
+    the fixed facts' values and on the facts read, not on what only the fixed ones read
+    (Enhanced Case Management's offence history and decision date reach its outcome
+    only as the count of offences in the window)."""
+    moved = set(changed)
+    for name, derived in policy.derived.items():  # a derived fact reads only earlier ones
+        if moved & set(reads(derived.expr)):
+            moved.add(name)
+    how: dict[str, set[str]] = {}
+    for rule in policy.rules:
+        if _decides(rule):
+            reads(rule.when, how)
+    fixed: list[str] = []
+    for name in reversed(list(policy.derived)):  # every reader of a name comes before it
+        if name in how:
+            if name in moved:
+                reads(policy.derived[name].expr, how)
+            else:
+                fixed.append(name)
+    return how, tuple(sorted(fixed))
+
+
 def lookup_columns(policy: m.Policy, fact: str, names: set[str]) -> list[str]:
     """Columns of the table keyed by *fact* that the derived facts in *names* look up."""
     cols: list[str] = []

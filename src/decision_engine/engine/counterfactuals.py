@@ -34,6 +34,7 @@ from decision_engine.compiler.outcome import (
     lookup_columns,
     outcome_program_for,
     outcome_reads,
+    reads_past_fixed,
 )
 from decision_engine.compiler.program import CompiledPolicy
 from decision_engine.engine.decision import Counterfactual, build
@@ -169,7 +170,8 @@ class Counterfactuals:
     The memo is keyed by the case *reduced* to what the outcome can tell apart: a
     count-only set by its size, a table key by its band, an enum read only through
     comparisons with constants by its results on them, everything else the outcome
-    reads by its value (and the date when a derived fact reads it), and the versions it
+    reads by its value (and the date when a derived fact reads it), a derived fact no
+    change tried can move by its value in place of what it reads, and the versions it
     consulted. Cases with the same key give the same outcome under every change tried
     here, so the search runs once per reduced case; the descriptions are always built
     from the case's own values.
@@ -179,8 +181,12 @@ class Counterfactuals:
         self.plans = plans(cp.policy)
         self.run: Callable[[Mapping[str, Any], str, dt.date, str, Any], str] = (
             outcome_program_for(cp)._outcome_with)
-        need = outcome_reads(cp.policy)
         planned = {p.name for p in self.plans}
+        # Derived facts no change tried here can move key by their values instead of by
+        # what they read; not through a consult (a change tried through one moves what
+        # it exposes, which this analysis does not follow).
+        need, self.fixed = ((outcome_reads(cp.policy), ()) if cp.policy.consults
+                            else reads_past_fixed(cp.policy, planned))
         given = set(cp.policy.inputs) | {f for c in cp.policy.consults.values()
                                           for f in c.expose}
         # a change tried through a consult depends on every fact passed to it
@@ -197,7 +203,8 @@ class Counterfactuals:
         self.described: dict[tuple[Entry, Any], Counterfactual] = {}
         self.key = self._key_program()
 
-    def _key_program(self) -> Callable[[Mapping[str, Any], dt.date, str], tuple[Any, ...]]:
+    def _key_program(self) -> Callable[[Mapping[str, Any], dt.date, str, Mapping[str, Any]],
+                                       tuple[Any, ...]]:
         """The memo key of a case (see the class docstring) as one generated expression
         per plan: a count-only set by its size, a table key by its band's column values,
         an enum by its class, any other fact by its value (a list or object by its repr).
@@ -226,15 +233,19 @@ class Counterfactuals:
                 parts.append(v)
         for name in self.others:
             parts.append(f"(repr(v) if isinstance(v := get({name!r}), list | dict) else v)")
-        source = ("def key(facts, on, outcome):\n    get = facts.get\n"
+        for name in self.fixed:
+            parts.append(f"(repr(v) if isinstance(v := derived.get({name!r}), list | dict) "
+                         "else v)")
+        source = ("def key(facts, on, outcome, derived):\n    get = facts.get\n"
                   f"    return ({', '.join(parts)},)\n")
         exec(compile(source, f"<counterfactual key {self.policy.family}@"
                              f"{self.policy.version}>", "exec"), namespace)
-        key: Callable[[Mapping[str, Any], dt.date, str], tuple[Any, ...]] = namespace["key"]
+        key: Callable[[Mapping[str, Any], dt.date, str, Mapping[str, Any]],
+                      tuple[Any, ...]] = namespace["key"]
         return key
 
-    def find(self, facts: Mapping[str, Any], on: dt.date, outcome: str,
-             consult: Exposer | None = None,
+    def find(self, facts: Mapping[str, Any], derived: Mapping[str, Any], on: dt.date,
+             outcome: str, consult: Exposer | None = None,
              consulted: tuple[str, ...] = ()) -> list[Counterfactual]:
         """Each single change to *facts* (validated inputs and consulted facts) that
         gives another outcome than *outcome*, with the outcome it gives. *consult*
@@ -243,8 +254,9 @@ class Counterfactuals:
         with (``family@version``, as the decision's provenance does): a change tried
         through a consult answers by that version's rules, so they are part of the memo
         key (replay pins a recorded decision's consulted version, and two versions can
-        agree on a case yet not on a change to it)."""
-        key = self.key(facts, on, outcome)
+        agree on a case yet not on a change to it). *derived* holds the case's derived
+        facts (the memo keys on the fixed ones)."""
+        key = self.key(facts, on, outcome, derived)
         if consulted:  # (a decision consulted only if it had a consult to ask)
             key = (*key, *consulted)
         entries = self.memo.get(key)

@@ -172,7 +172,7 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     warnings.extend(ctx.notes)
 
     found = ([] if core.given is None else
-             counterfactuals(cp).find(core.given, on, outcome, peek or consult,
+             counterfactuals(cp).find(core.given, core.derived, on, outcome, peek or consult,
                                       tuple(p.name for p in core.consulted)
                                       if core.consulted else ()))
 
