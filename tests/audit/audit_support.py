@@ -25,6 +25,7 @@ import pytest
 from decision_engine.audit import Store, open_store
 from decision_engine.audit.canonical import canonical
 from decision_engine.audit.config import database_url
+from decision_engine.audit.records import AuditRecord
 
 PG_ENV = "DECISION_ENGINE_TEST_POSTGRES_URL"
 PG_SKIP = (f"{PG_ENV} is not set: PostgreSQL store tests skipped "
@@ -184,3 +185,23 @@ class Raw:
 
 def decision_json(made: Made) -> dict[str, Any]:
     return dict(json.loads(made.decision.canonical_json()))
+
+
+def fill_every_kind(store: Store, decisions: list[Made], count: int) -> list[AuditRecord]:
+    """Decisions plus the other record kinds, so every kind is tampered with."""
+    for index, made in enumerate(decisions[:count]):
+        ref = store.append_decision(made.decision, made.subject, actor_role="officer",
+                                    actor_id=f"o-{index}", service_area=made.service_area)
+        if index % 5 == 1:
+            store.append_final(ref.id, made.decision.outcome, None, actor_role="panel",
+                               actor_id="p", service_area=made.service_area)
+        if index % 7 == 2:
+            store.log_access(actor_role="auditor", actor_id="a", service_area="*",
+                             justification="check", record_ids=[ref.id])
+    first = store.get(store.list_records(limit=1)[0].id)
+    assert first is not None and first.pseudonym
+    store.erase([first.pseudonym], reason="request", justification="SAR", actor_role="dpo",
+                actor_id="d")
+    records = list(store.iter_records())
+    assert store.verify().ok
+    return records

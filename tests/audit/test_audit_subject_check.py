@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from audit_support import Made, Raw
+from audit_support import Made, Raw, fill_every_kind
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,18 +19,6 @@ from decision_engine.audit.subject_check import (
     _problem,
     subject_problems,
 )
-
-
-def _fill(store: Store, decisions: list[Made], count: int) -> None:
-    for index, made in enumerate(decisions[:count]):
-        ref = store.append_decision(made.decision, made.subject, actor_role="officer",
-                                    actor_id=f"o-{index}", service_area=made.service_area)
-        if index % 4 == 1:
-            store.append_final(ref.id, made.decision.outcome, None, actor_role="panel",
-                               actor_id="p", service_area=made.service_area)
-    pseudonyms = [r.pseudonym for r in store.list_records(limit=3) if r.pseudonym]
-    store.erase(pseudonyms[:1], reason="request", justification="SAR", actor_role="dpo",
-                actor_id="d")
 
 
 def _both(store: Store) -> tuple[list[str], list[str]]:
@@ -79,7 +67,7 @@ def _mutate(raw: Raw, rng: random.Random) -> str:
 
 def test_audit_subject_check_quick_yes_hides_nothing_under_hand_edits(
         store_url: str, store: Store, decisions: list[Made]) -> None:
-    _fill(store, decisions, 40)
+    fill_every_kind(store, decisions, 40)
     with store.db.snapshot(raw_text=True) as snap:  # a healthy store: every live row quick
         rows = snap.query(SUBJECTS_SQL)
         clock = int(snap.query("SELECT exact_after_seq FROM subject_clock")[0][0])

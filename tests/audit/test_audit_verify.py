@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_support import Made, Raw
+from audit_support import Made, Raw, fill_every_kind
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,26 +19,6 @@ from decision_engine.audit.records import COLUMNS, AuditRecord, record_hash
 from decision_engine.audit.verify import _agrees, _Bad, _check_parsed, walk
 
 TEXT_COLUMNS = [c for c in COLUMNS if c != "seq"]
-
-
-def _fill(store: Store, decisions: list[Made], count: int) -> list[AuditRecord]:
-    """Decisions plus the other record kinds, so every kind is tampered with."""
-    for index, made in enumerate(decisions[:count]):
-        ref = store.append_decision(made.decision, made.subject, actor_role="officer",
-                                    actor_id=f"o-{index}", service_area=made.service_area)
-        if index % 5 == 1:
-            store.append_final(ref.id, made.decision.outcome, None, actor_role="panel",
-                               actor_id="p", service_area=made.service_area)
-        if index % 7 == 2:
-            store.log_access(actor_role="auditor", actor_id="a", service_area="*",
-                             justification="check", record_ids=[ref.id])
-    first = store.get(store.list_records(limit=1)[0].id)
-    assert first is not None and first.pseudonym
-    store.erase([first.pseudonym], reason="request", justification="SAR", actor_role="dpo",
-                actor_id="d")
-    records = list(store.iter_records())
-    assert store.verify().ok
-    return records
 
 
 def _flip(value: bytes, rng: random.Random, ascii_only: bool) -> bytes:
@@ -55,7 +35,7 @@ def _flip(value: bytes, rng: random.Random, ascii_only: bool) -> bytes:
 def test_audit_random_single_byte_changes_in_the_database_are_detected(
         store_url: str, store: Store, decisions: list[Made]) -> None:
     """Raw SQL with triggers bypassed, one byte at a time; each is named and reverted."""
-    records = _fill(store, decisions, 25)
+    records = fill_every_kind(store, decisions, 25)
     rng = random.Random(2024)
     raw = Raw(store_url)
     raw.disable_triggers()
@@ -86,7 +66,7 @@ def test_audit_random_single_byte_changes_in_the_database_are_detected(
 
 def test_audit_deletion_reordering_and_tail_truncation_are_detected(
         store_url: str, store: Store, decisions: list[Made]) -> None:
-    records = _fill(store, decisions, 8)
+    records = fill_every_kind(store, decisions, 8)
     last = records[-1].seq
     raw = Raw(store_url)
     raw.disable_triggers()
@@ -129,7 +109,7 @@ def _reinsert(raw: Raw, record: AuditRecord, seq: int | None = None) -> None:
 
 def test_audit_checkpoint_catches_a_rewrite_of_the_whole_chain(
         store_url: str, store: Store, decisions: list[Made], tmp_path: Path) -> None:
-    records = _fill(store, decisions, 6)
+    records = fill_every_kind(store, decisions, 6)
     cp = store.checkpoint()
     assert cp.seq == records[-1].seq and cp.count == len(records)
     assert store.verify([cp]).ok
@@ -172,7 +152,7 @@ def test_audit_checkpoint_catches_a_rewrite_of_the_whole_chain(
 
 def test_audit_subject_tampering_is_detected(store_url: str, store: Store,
                                              decisions: list[Made]) -> None:
-    _fill(store, decisions, 4)
+    fill_every_kind(store, decisions, 4)
     live = [r for r in store.list_records() if r.pseudonym and
             store.subject(r.pseudonym).erased_at is None]  # type: ignore[union-attr]
     a, b = live[0].pseudonym, live[1].pseudonym
@@ -199,7 +179,7 @@ def test_audit_ten_thousand_single_byte_changes_all_detected(
         tmp_path: Path, decisions: list[Made]) -> None:
     """The verifier itself, fed mutated rows: 100% detected, 0 false positives."""
     with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
-        records = _fill(store, decisions, 30)
+        records = fill_every_kind(store, decisions, 30)
     rows = [tuple(getattr(r, c) for c in COLUMNS) for r in records]
     assert walk(rows)[3] is None
     rng = random.Random(10_000)
@@ -225,7 +205,7 @@ def test_audit_ten_thousand_single_byte_changes_all_detected(
 def test_audit_walk_detects_gaps_swaps_and_seq_changes(
         tmp_path: Path, decisions: list[Made]) -> None:
     with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
-        records = _fill(store, decisions, 6)
+        records = fill_every_kind(store, decisions, 6)
     rows = [tuple(getattr(r, c) for c in COLUMNS) for r in records]
     assert walk(rows[:3] + rows[4:])[3].seq == rows[4][0]  # type: ignore[union-attr]
     swapped = [*rows[:2], rows[3], rows[2], *rows[4:]]
@@ -248,7 +228,7 @@ def test_audit_parallel_walk_finds_what_the_sequential_walk_finds(
     from decision_engine.audit import verify_parallel
     from decision_engine.audit.verify import verify_store
 
-    records = _fill(store, decisions, 12)
+    records = fill_every_kind(store, decisions, 12)
     used: list[object] = []
     real = verify_parallel.walk_parallel
 
