@@ -44,6 +44,18 @@ def subject_digest(salt: str, case_reference: str, date_of_birth: str | None,
                                       "monitoring": dict(monitoring)}))
 
 
+def stored_subject_digest(salt: str, case_reference: str, date_of_birth: str | None,
+                          monitoring_json: str | bytes) -> str:
+    """:func:`subject_digest` of identifiers as the subjects table stores them, the
+    monitoring as its canonical JSON spliced in unparsed (verify's quick check). Equal to
+    :func:`subject_digest` for what the store writes; a stored monitoring that is not
+    canonical gives another digest, never the chained one."""
+    return sha256_hex(orjson.dumps({"case_reference": case_reference,  # RFC 8785's order
+                                    "date_of_birth": date_of_birth,
+                                    "monitoring": orjson.Fragment(monitoring_json),
+                                    "salt": salt}))
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionEntry:
     """One decision for :meth:`Store.append_decisions`."""

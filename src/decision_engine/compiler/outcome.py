@@ -386,28 +386,22 @@ def reads(node: Any, how: dict[str, set[str]] | None = None) -> dict[str, set[st
 def outcome_reads(policy: m.Policy) -> dict[str, set[str]]:
     """Every fact (input, consulted, derived) the outcome depends on, and how it is read:
     the conditions of the rules that indicate or block, closed over derived facts."""
-    how: dict[str, set[str]] = {}
-    for rule in policy.rules:
-        if _decides(rule):
-            reads(rule.when, how)
-    for name in reversed(list(policy.derived)):  # a derived fact reads only earlier ones
-        if name in how:
-            reads(policy.derived[name].expr, how)
-    return how
+    return reads_past_fixed(policy, None)[0]
 
 
-def reads_past_fixed(policy: m.Policy, changed: set[str],
+def reads_past_fixed(policy: m.Policy, changed: set[str] | None,
                      ) -> tuple[dict[str, set[str]], tuple[str, ...]]:
     """:func:`outcome_reads` stopped at the derived facts no change to *changed* can
     move (none of what they read, closed over derived facts, is in it), and those
-    derived facts (``fixed``). The outcome of a case under any such change depends on
-    the fixed facts' values and on the facts read, not on what only the fixed ones read
-    (Enhanced Case Management's offence history and decision date reach its outcome
-    only as the count of offences in the window)."""
-    moved = set(changed)
-    for name, derived in policy.derived.items():  # a derived fact reads only earlier ones
-        if moved & set(reads(derived.expr)):
-            moved.add(name)
+    derived facts (``fixed``); ``None`` stops at none. The outcome of a case under any
+    such change depends on the fixed facts' values and on the facts read, not on what
+    only the fixed ones read (Enhanced Case Management's offence history and decision
+    date reach its outcome only as the count of offences in the window)."""
+    moved = set(policy.derived) if changed is None else set(changed)
+    if changed is not None:
+        for name, derived in policy.derived.items():  # each reads only earlier ones
+            if moved & set(reads(derived.expr)):
+                moved.add(name)
     how: dict[str, set[str]] = {}
     for rule in policy.rules:
         if _decides(rule):
