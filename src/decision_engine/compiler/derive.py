@@ -25,7 +25,8 @@ from typing import Any
 
 from decision_engine.compiler.conditions import params_read
 from decision_engine.compiler.expressions import Context, ExpressionCompiler, months_before_iso
-from decision_engine.compiler.outcome import SourceGenerator, reads
+from decision_engine.compiler.outcome import SourceGenerator
+from decision_engine.compiler.reads import reads
 from decision_engine.policy import model as m
 
 Derive = Callable[[Context], dict[str, Any]]

@@ -30,13 +30,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from decision_engine.compiler.conditions import python_predicate
-from decision_engine.compiler.outcome import (
-    lookup_columns,
-    outcome_program_for,
-    outcome_reads,
-    reads_past_fixed,
-)
+from decision_engine.compiler.outcome import outcome_program_for
 from decision_engine.compiler.program import CompiledPolicy
+from decision_engine.compiler.reads import lookup_columns, outcome_reads, reads_past_fixed
 from decision_engine.engine.decision import Counterfactual, build
 from decision_engine.engine.memo import keep
 from decision_engine.errors import DecisionEngineError
