@@ -5,7 +5,8 @@ Steps: validate facts against declared domains → consult other families → de
 outcome (indications, blocks, the severity ladder) → outputs → reasons and provenance.
 The steps up to the outputs can refuse a case; explaining it cannot. So a change tried
 for a counterfactual through a consult reads the consulted family from a :class:`Peek`
-(those steps only) instead of a whole decision.
+(its validated facts through its outcome program, as every other change tried is)
+instead of a whole decision.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from decision_engine.compiler.expressions import Context
+from decision_engine.compiler.outcome import OutcomeResult, exposed, outcome_program_for
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
 from decision_engine.engine.counterfactuals import counterfactuals
 from decision_engine.engine.decision import (
@@ -199,25 +201,26 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 
 
 class Peek:
-    """What a consulted family's decision exposes, without explaining it (no reasons,
-    provenance or warnings: ~half the work of a consult). :meth:`at` answers as
-    :meth:`Decision.at` does; anything it does not hold plainly comes from the full
+    """What a consulted family's decision exposes, from its outcome program: the
+    compiled outcome-only function the counterfactual search tries every other change
+    with (no reasons, provenance, warnings or outputs; a fifth of the work of a
+    decision's steps). :meth:`at` answers as :meth:`Decision.at` does; a path it does not
+    hold (outputs, the variant), or holds as other than plain JSON, comes from the full
     decision, made once when first asked for."""
 
-    __slots__ = ("_full", "_made", "_parts")
+    __slots__ = ("_full", "_inputs", "_made", "_result")
 
-    def __init__(self, core: _Core, full: Callable[[], Decision]) -> None:
-        self._parts: dict[str, Any] = {
-            "indicated": core.res.indicated, "outcome": core.res.outcome,
-            "derived": core.derived, "outputs": core.outputs, "input": core.inputs,
-            "outcomes": core.res.outcomes, "variant": core.res.variant}
+    def __init__(self, result: OutcomeResult, inputs: Mapping[str, Any],
+                 full: Callable[[], Decision]) -> None:
+        self._result = result
+        self._inputs = inputs
         self._full = full
         self._made: Decision | None = None
 
     def at(self, path: str) -> Any:
-        head, _, rest = path.partition(".")
         try:
-            data = follow(self._parts[head], rest)
+            data = (follow(self._inputs, path[6:]) if path.startswith("input.")
+                    else exposed(self._result, path))
         except (KeyError, TypeError):
             data = _ABSENT
         if data is _ABSENT or not plain_json(data):
@@ -232,17 +235,29 @@ _ABSENT = object()
 
 
 Peeker = Callable[[str, Mapping[str, Any], dt.date], Peek]
-"""The same question answered as a :class:`Peek` (no reasons or provenance): what the
-counterfactual search reads for each change it tries through a consult."""
+"""The same question answered as a :class:`Peek`: what the counterfactual search reads
+for each change it tries through a consult."""
 
 
 def peek_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
-                  matcher: Matcher, consult: Consulter | None,
-                  full: Callable[[], Decision]) -> Peek:
+                  consult: Peeker | None, full: Callable[[], Decision]) -> Peek:
     """What the decision on *facts* exposes (:class:`Peek`); raises as
-    :func:`evaluate_compiled` would (explaining a case never refuses it). *full* makes
-    the whole decision if a path needs it."""
-    return Peek(_core(cp, facts, on, matcher, consult, keep_given=False), full)
+    :func:`evaluate_compiled` would (explaining a case never refuses it). *consult*
+    answers this family's own consults; *full* makes the whole decision if a path needs
+    it. The outcome program is held to the decision's steps by the differential tests
+    (``tests/test_outcome_compiler.py``)."""
+    inputs = cp.validate(facts)
+    given = inputs
+    if cp.policy.consults:
+        given = dict(inputs)
+        for name, spec in cp.policy.consults.items():
+            if consult is None:
+                raise PolicyError(cp.file, "no-consult", f"consult {name!r} needs an engine")
+            other = consult(spec.family,
+                            {k: inputs[k] for k in spec.pass_facts if k in inputs}, on)
+            for fact, path in spec.expose.items():
+                given[fact] = other.at(path)
+    return Peek(outcome_program_for(cp).evaluate(given, on), inputs, full)
 
 
 def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt.date,

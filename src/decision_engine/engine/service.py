@@ -186,15 +186,14 @@ class Engine:
              signed: bool = False, pins: Mapping[str, str] | None = None) -> Peek:
         """What the format-1 decision :meth:`evaluate` would make exposes, without
         explaining it (``evaluation.Peek``); raises as that evaluation would."""
-        pv = self.registry.select(family, on, version)
-        cp, matcher = self._ready_for(pv, engine)
-        consult = self._consulter(engine, signed, pins) if cp.policy.consults else None
+        cp = self.compiled(self.registry.select(family, on, version))
+        consult = self._peeker(engine, signed, pins) if cp.policy.consults else None
 
         def full() -> Decision:
             return self.evaluate(family, facts, on, version, engine=engine, fmt=1,
                                  signed=signed, pins=pins)
 
-        return peek_compiled(cp, facts, on, matcher, consult, full)
+        return peek_compiled(cp, facts, on, consult, full)
 
     def _consulter(self, engine: EngineKind, signed: bool,
                    pins: Mapping[str, str] | None) -> Consulter:
