@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from decision_engine.compiler.expressions import Context
 from decision_engine.compiler.outcome import OutcomeResult, exposed, outcome_program_for
@@ -24,6 +24,7 @@ from decision_engine.engine.decision import (
     DECISION_FORMAT,
     Decision,
     OutcomeStatus,
+    PolicyRef,
     Provenance,
     SourceRef,
     build,
@@ -36,9 +37,27 @@ from decision_engine.engine.memo import keep
 from decision_engine.errors import PolicyError
 from decision_engine.policy import model as m
 
-Consulter = Callable[[str, Mapping[str, Any], dt.date], Decision]
-"""Decides a consulted family in full, (family, facts, day) → its decision: a consult
-whose answer the decision records (its warnings, policy and outcome)."""
+
+class Consulted(Protocol):
+    """What a decision reads of a family it consults and records: the consulted policy,
+    outcome and warnings, and the values it exposes (a :class:`Decision`, or the
+    lighter :class:`Answer`)."""
+
+    @property
+    def policy(self) -> PolicyRef: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def warnings(self) -> list[str]: ...
+
+    def at(self, path: str) -> Any: ...
+
+
+Consulter = Callable[[str, Mapping[str, Any], dt.date], Consulted]
+"""Decides a consulted family, (family, facts, day) → its answer: a consult whose answer
+the decision records (its warnings, policy and outcome)."""
 
 
 def explainer(cp: CompiledPolicy) -> Explainer:
@@ -163,15 +182,8 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     ctx, res, outputs = core.ctx, core.res, core.outputs
     outcome, effective = res.outcome, res.effective
 
-    values = TemplateValues(ctx.facts, outputs, cp.parameter_values,
-                            {"outcome": outcome, "decision_date": on})  # text(): ISO
+    values, provenance, warnings = _explained(explain, core, on, signoffs)
     reasons = explain.reasons(res.rule_ids, res.reason_facts, effective, ctx.facts, values)
-    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, effective, signoffs)
-    warnings = core.consulted_warnings + warnings
-    warnings.extend(res.rule_warnings)
-    for template in res.warn_templates:
-        warnings.append(template.format_map(values))
-    warnings.extend(ctx.notes)
 
     found = ([] if core.given is None else
              counterfactuals(cp).find(core.given, core.derived, on, outcome, peek or consult,
@@ -200,7 +212,87 @@ def evaluate_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     )
 
 
-class Peek:
+def _explained(explain: Explainer, core: _Core, on: dt.date,
+               signoffs: Mapping[str, str] | None,
+               ) -> tuple[TemplateValues, list[Provenance], list[str]]:
+    """A decided case's template values, provenance and warnings: everything explaining
+    it gives but its reasons (which read the values and change none of these)."""
+    ctx, res = core.ctx, core.res
+    values = TemplateValues(ctx.facts, core.outputs, explain.cp.parameter_values,
+                            {"outcome": res.outcome, "decision_date": on})  # text(): ISO
+    provenance, warnings = explain.provenance(ctx.lookups, ctx.params, res.effective, signoffs)
+    warnings = core.consulted_warnings + warnings
+    warnings.extend(res.rule_warnings)
+    for template in res.warn_templates:
+        warnings.append(template.format_map(values))
+    warnings.extend(ctx.notes)
+    return values, provenance, warnings
+
+
+def _parts(core: _Core) -> dict[str, Any]:
+    """The members of a decision a decided case holds before it is explained."""
+    return {"indicated": core.res.indicated, "outcome": core.res.outcome,
+            "derived": core.derived, "outputs": core.outputs, "input": core.inputs,
+            "outcomes": core.res.outcomes, "variant": core.res.variant}
+
+
+class _Partial:
+    """Part of a decision, the rest made in full once when first asked for."""
+
+    __slots__ = ("_full", "_made")
+
+    def __init__(self, full: Callable[[], Decision]) -> None:
+        self._full = full
+        self._made: Decision | None = None
+
+    def from_full(self, path: str) -> Any:
+        """The value at *path* in the full decision (:meth:`Decision.at`)."""
+        made = self._made
+        if made is None:
+            made = self._made = self._full()
+        return made.at(path)
+
+
+class Answer(_Partial):
+    """A consulted family's decision as its consulter reads it: the policy, outcome and
+    warnings it records, and the values it exposes, without the reasons and the
+    decision object (a third of the work of a consulted decision). :meth:`at` answers
+    as :meth:`Decision.at` does; a path it does not hold plainly (reasons, provenance)
+    comes from the full decision, made once when first asked for."""
+
+    __slots__ = ("_parts", "outcome", "policy", "warnings")
+
+    def __init__(self, policy: PolicyRef, parts: Mapping[str, Any], warnings: list[str],
+                 full: Callable[[], Decision]) -> None:
+        super().__init__(full)
+        self.policy = policy
+        self.outcome: str = parts["outcome"]
+        self.warnings = warnings
+        self._parts = parts
+
+    def at(self, path: str) -> Any:
+        head, _, rest = path.partition(".")
+        try:
+            data = follow(self._parts[head], rest)
+        except (KeyError, TypeError):
+            return self.from_full(path)
+        return data if plain_json(data) else self.from_full(path)
+
+
+def answer_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
+                    matcher: Matcher, consult: Consulter | None,
+                    signoffs: Mapping[str, str] | None,
+                    full: Callable[[], Decision]) -> Answer:
+    """What a consulter reads of the format-1 decision on *facts* (:class:`Answer`);
+    raises as :func:`evaluate_compiled` would. *full* makes that decision if a path
+    needs it."""
+    explain = explainer(cp)
+    core = _core(cp, facts, on, matcher, consult, keep_given=False)
+    _, _, warnings = _explained(explain, core, on, signoffs)
+    return Answer(explain.policy_ref, _parts(core), warnings, full)
+
+
+class Peek(_Partial):
     """What a consulted family's decision exposes, from its outcome program: the
     compiled outcome-only function the counterfactual search tries every other change
     with (no reasons, provenance, warnings or outputs; a fifth of the work of a
@@ -208,30 +300,21 @@ class Peek:
     hold (outputs, the variant), or holds as other than plain JSON, comes from the full
     decision, made once when first asked for."""
 
-    __slots__ = ("_full", "_inputs", "_made", "_result")
+    __slots__ = ("_inputs", "_result")
 
     def __init__(self, result: OutcomeResult, inputs: Mapping[str, Any],
                  full: Callable[[], Decision]) -> None:
+        super().__init__(full)
         self._result = result
         self._inputs = inputs
-        self._full = full
-        self._made: Decision | None = None
 
     def at(self, path: str) -> Any:
         try:
             data = (follow(self._inputs, path[6:]) if path.startswith("input.")
                     else exposed(self._result, path))
         except (KeyError, TypeError):
-            data = _ABSENT
-        if data is _ABSENT or not plain_json(data):
-            made = self._made
-            if made is None:
-                made = self._made = self._full()
-            return made.at(path)
-        return data
-
-
-_ABSENT = object()
+            return self.from_full(path)
+        return data if plain_json(data) else self.from_full(path)
 
 
 Peeker = Callable[[str, Mapping[str, Any], dt.date], Peek]

@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from decision_engine.compiler.program import CompiledPolicy, compile_policy
 from decision_engine.engine.decision import DECISION_FORMAT, Decision, check_format
 from decision_engine.engine.evaluation import (
+    Answer,
     Consulter,
     Peek,
     Peeker,
+    answer_compiled,
     evaluate_compiled,
     peek_compiled,
 )
@@ -195,14 +197,29 @@ class Engine:
 
         return peek_compiled(cp, facts, on, consult, full)
 
+    def answer(self, family: str, facts: Mapping[str, Any], on: dt.date,
+               version: str | None = None, *, engine: EngineKind = "durable",
+               signed: bool = False, pins: Mapping[str, str] | None = None) -> Answer:
+        """What a consulter reads of the format-1 decision :meth:`evaluate` would make
+        (its policy, outcome, warnings and exposed values), without its reasons
+        (``evaluation.Answer``); raises as that evaluation would."""
+        pv = self.registry.select(family, on, version)
+        cp, matcher = self._ready_for(pv, engine)
+        consult = self._consulter(engine, signed, pins) if cp.policy.consults else None
+        signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
+
+        def full() -> Decision:
+            return self.evaluate(family, facts, on, version, engine=engine, fmt=1,
+                                 signed=signed, pins=pins)
+
+        return answer_compiled(cp, facts, on, matcher, consult, signoffs or None, full)
+
     def _consulter(self, engine: EngineKind, signed: bool,
                    pins: Mapping[str, str] | None) -> Consulter:
         """Decides a consulted family for its consulter (the version *pins* names, if any)."""
-        def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Decision:
-            # only exposed parts are read; format 1 is the least work to build
-            return self.evaluate(other, other_facts, day,
-                                 None if pins is None else pins.get(other),
-                                 engine=engine, fmt=1, signed=signed, pins=pins)
+        def consult(other: str, other_facts: Mapping[str, Any], day: dt.date) -> Answer:
+            return self.answer(other, other_facts, day, None if pins is None else pins.get(other),
+                               engine=engine, signed=signed, pins=pins)
         return consult
 
     def _peeker(self, engine: EngineKind, signed: bool,
