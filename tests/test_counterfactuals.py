@@ -164,40 +164,6 @@ def test_a_fact_passed_to_a_consulted_family_is_tried_through_it() -> None:
     assert alone and not any(counterfactuals(cp).plans[e[0]].consults for e in alone)
 
 
-# What a change tried through a consult reads: the consulted family's Peek must answer
-# every path exactly as its format-1 decision does, and refuse exactly what it refuses.
-_CONSULTED = sorted({(spec.family, pv.version, tuple(spec.expose.values()))
-                     for f in REGISTRY.families() for cpv in REGISTRY.versions(f)
-                     for spec in cpv.policy.consults.values()
-                     for pv in REGISTRY.versions(spec.family)})
-
-
-@pytest.mark.parametrize(("family", "version", "paths"), _CONSULTED)
-@settings(max_examples=40, deadline=None)
-@given(data=st.data())
-def test_a_peek_exposes_what_the_consulted_decision_exposes(
-        family: str, version: str, paths: tuple[str, ...], data: st.DataObject) -> None:
-    facts, on = data.draw(cases_for(REGISTRY.get(family, version)))
-    engine = data.draw(st.sampled_from(["durable", "fast"]))
-    # the consult's paths, and some the peek leaves to the full decision
-    wanted = [*paths, "summary", "warnings", "outcomes", "reasons.0.rule", "nowhere"]
-    try:
-        full = ENGINE.evaluate(family, facts, on, version, engine=engine, fmt=1)
-    except DecisionEngineError as exc:
-        with pytest.raises(type(exc)):
-            ENGINE.peek(family, facts, on, version, engine=engine)
-        return
-    peek = ENGINE.peek(family, facts, on, version, engine=engine)
-    for path in wanted:
-        try:
-            expected: Any = full.at(path)
-        except Exception as exc:  # whatever it is, the peek must raise it too
-            with pytest.raises(type(exc)):
-                peek.at(path)
-            continue
-        assert peek.at(path) == expected, path
-
-
 # A change tried through a consult is decided by the consulted version the decision
 # used, which replay pins to what was recorded. Two versions can agree on a case (the
 # same exposed facts) and not on a change to it, so the memo must not answer one

@@ -9,11 +9,22 @@ memos key on exactly that and no more. ``decision_date`` counts as a fact.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 from decision_engine.policy import model as m
+
+
+def _children(node: Any) -> Iterable[Any]:
+    """The parts of a policy node the analyses walk into: a model's fields, a list's
+    items, nothing else."""
+    if isinstance(node, BaseModel):
+        return node.__dict__.values()
+    if isinstance(node, list):
+        return node
+    return ()
 
 
 def decides(rule: m.Rule) -> bool:
@@ -49,11 +60,8 @@ def reads(node: Any, how: dict[str, set[str]] | None = None) -> dict[str, set[st
         elif isinstance(e, m.ExprMonthsBefore):
             note("decision_date", "value")
             walk(e.months_before_decision.months)
-        elif isinstance(e, BaseModel):
-            for value in e.__dict__.values():
-                walk(value)
-        elif isinstance(e, list):
-            for value in e:
+        else:
+            for value in _children(e):
                 walk(value)
 
     walk(node)
@@ -103,11 +111,8 @@ def lookup_columns(policy: m.Policy, fact: str, names: set[str]) -> list[str]:
             if isinstance(key, m.FactRef) and key.fact == fact and e.lookup.column not in cols:
                 cols.append(e.lookup.column)
             walk(key)
-        elif isinstance(e, BaseModel):
-            for value in e.__dict__.values():
-                walk(value)
-        elif isinstance(e, list):
-            for value in e:
+        else:
+            for value in _children(e):
                 walk(value)
 
     for name, d in policy.derived.items():
