@@ -12,14 +12,14 @@ instead of a whole decision.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from decision_engine.compiler.expressions import Context
 from decision_engine.compiler.outcome import OutcomeResult, exposed, outcome_program_for
 from decision_engine.compiler.program import CompiledPolicy, CompiledRule
-from decision_engine.engine.counterfactuals import counterfactuals
+from decision_engine.engine.counterfactuals import Exposes, counterfactuals
 from decision_engine.engine.decision import (
     DECISION_FORMAT,
     Decision,
@@ -237,7 +237,9 @@ def _parts(core: _Core) -> dict[str, Any]:
 
 
 class _Partial:
-    """Part of a decision, the rest made in full once when first asked for."""
+    """Part of a decision: :meth:`at` answers as :meth:`Decision.at` does, from what
+    :meth:`_held` holds where that is plain JSON, else from the full decision, made once
+    when first asked for."""
 
     __slots__ = ("_full", "_made")
 
@@ -245,20 +247,31 @@ class _Partial:
         self._full = full
         self._made: Decision | None = None
 
-    def from_full(self, path: str) -> Any:
-        """The value at *path* in the full decision (:meth:`Decision.at`)."""
-        made = self._made
-        if made is None:
-            made = self._made = self._full()
-        return made.at(path)
+    def _held(self, path: str) -> Any:
+        """The value at *path* held here; KeyError or TypeError where none is."""
+        raise KeyError(path)
+
+    def at(self, path: str) -> Any:
+        try:
+            data = self._held(path)
+        except (KeyError, TypeError):
+            data = _ABSENT
+        if data is _ABSENT or not plain_json(data):
+            made = self._made
+            if made is None:
+                made = self._made = self._full()
+            return made.at(path)
+        return data
+
+
+_ABSENT = object()
 
 
 class Answer(_Partial):
     """A consulted family's decision as its consulter reads it: the policy, outcome and
     warnings it records, and the values it exposes, without the reasons and the
-    decision object (a third of the work of a consulted decision). :meth:`at` answers
-    as :meth:`Decision.at` does; a path it does not hold plainly (reasons, provenance)
-    comes from the full decision, made once when first asked for."""
+    decision object (18 against 26 µs for a consulted gravity-matrix decision). A path
+    it does not hold plainly (reasons, provenance) comes from the full decision."""
 
     __slots__ = ("_parts", "outcome", "policy", "warnings")
 
@@ -270,13 +283,9 @@ class Answer(_Partial):
         self.warnings = warnings
         self._parts = parts
 
-    def at(self, path: str) -> Any:
+    def _held(self, path: str) -> Any:
         head, _, rest = path.partition(".")
-        try:
-            data = follow(self._parts[head], rest)
-        except (KeyError, TypeError):
-            return self.from_full(path)
-        return data if plain_json(data) else self.from_full(path)
+        return follow(self._parts[head], rest)
 
 
 def answer_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
@@ -295,10 +304,9 @@ def answer_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
 class Peek(_Partial):
     """What a consulted family's decision exposes, from its outcome program: the
     compiled outcome-only function the counterfactual search tries every other change
-    with (no reasons, provenance, warnings or outputs; a fifth of the work of a
-    decision's steps). :meth:`at` answers as :meth:`Decision.at` does; a path it does not
-    hold (outputs, the variant), or holds as other than plain JSON, comes from the full
-    decision, made once when first asked for."""
+    with (no reasons, provenance, warnings or outputs; 12 µs with nine values read,
+    against 26 for a consulted gravity-matrix decision). A path it does not hold
+    (outputs, the variant) comes from the full decision."""
 
     __slots__ = ("_inputs", "_result")
 
@@ -308,13 +316,10 @@ class Peek(_Partial):
         self._result = result
         self._inputs = inputs
 
-    def at(self, path: str) -> Any:
-        try:
-            data = (follow(self._inputs, path[6:]) if path.startswith("input.")
-                    else exposed(self._result, path))
-        except (KeyError, TypeError):
-            return self.from_full(path)
-        return data if plain_json(data) else self.from_full(path)
+    def _held(self, path: str) -> Any:
+        if path.startswith("input."):
+            return follow(self._inputs, path[6:])
+        return exposed(self._result, path)
 
 
 Peeker = Callable[[str, Mapping[str, Any], dt.date], Peek]
@@ -333,14 +338,24 @@ def peek_compiled(cp: CompiledPolicy, facts: Mapping[str, Any], on: dt.date,
     given = inputs
     if cp.policy.consults:
         given = dict(inputs)
-        for name, spec in cp.policy.consults.items():
-            if consult is None:
-                raise PolicyError(cp.file, "no-consult", f"consult {name!r} needs an engine")
-            other = consult(spec.family,
-                            {k: inputs[k] for k in spec.pass_facts if k in inputs}, on)
+        for spec, other in _asked(cp, inputs, on, consult):
             for fact, path in spec.expose.items():
                 given[fact] = other.at(path)
     return Peek(outcome_program_for(cp).evaluate(given, on), inputs, full)
+
+
+A = TypeVar("A", bound=Exposes)
+
+
+def _asked(cp: CompiledPolicy, inputs: Mapping[str, Any], on: dt.date,
+           consult: Callable[[str, Mapping[str, Any], dt.date], A] | None,
+           ) -> Iterator[tuple[m.Consult, A]]:
+    """Each consult of *cp*, in order, with *consult*'s answer on the facts it passes."""
+    for name, spec in cp.policy.consults.items():
+        if consult is None:
+            raise PolicyError(cp.file, "no-consult", f"consult {name!r} needs an engine")
+        yield spec, consult(spec.family,
+                            {k: inputs[k] for k in spec.pass_facts if k in inputs}, on)
 
 
 def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt.date,
@@ -352,10 +367,7 @@ def _consult(cp: CompiledPolicy, inputs: Mapping[str, Any], ctx: Context, on: dt
     unverified when the consulted decision had any warning."""
     out: list[Provenance] = []
     warnings: list[str] = []
-    for name, spec in cp.policy.consults.items():
-        if consult is None:
-            raise PolicyError(cp.file, "no-consult", f"consult {name!r} needs an engine")
-        other = consult(spec.family, {k: inputs[k] for k in spec.pass_facts if k in inputs}, on)
+    for spec, other in _asked(cp, inputs, on, consult):
         for fact, path in spec.expose.items():
             ctx.facts[fact] = other.at(path)
         name = f"{other.policy.family}@{other.policy.version}"

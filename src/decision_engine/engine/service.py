@@ -8,6 +8,7 @@ of birth into an age on the decision date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
@@ -190,11 +191,8 @@ class Engine:
         explaining it (``evaluation.Peek``); raises as that evaluation would."""
         cp = self.compiled(self.registry.select(family, on, version))
         consult = self._peeker(engine, signed, pins) if cp.policy.consults else None
-
-        def full() -> Decision:
-            return self.evaluate(family, facts, on, version, engine=engine, fmt=1,
-                                 signed=signed, pins=pins)
-
+        full = functools.partial(self.evaluate, family, facts, on, version, engine=engine,
+                                 fmt=1, signed=signed, pins=pins)
         return peek_compiled(cp, facts, on, consult, full)
 
     def answer(self, family: str, facts: Mapping[str, Any], on: dt.date,
@@ -207,11 +205,8 @@ class Engine:
         cp, matcher = self._ready_for(pv, engine)
         consult = self._consulter(engine, signed, pins) if cp.policy.consults else None
         signoffs = self.registry.signoffs.active(family, pv.version, on) if signed else None
-
-        def full() -> Decision:
-            return self.evaluate(family, facts, on, version, engine=engine, fmt=1,
-                                 signed=signed, pins=pins)
-
+        full = functools.partial(self.evaluate, family, facts, on, version, engine=engine,
+                                 fmt=1, signed=signed, pins=pins)
         return answer_compiled(cp, facts, on, matcher, consult, signoffs or None, full)
 
     def _consulter(self, engine: EngineKind, signed: bool,
